@@ -1,0 +1,13 @@
+/** Applies pending migrations to DATABASE_URL (or the embedded database when it is unset). */
+import { loadConfig } from '../src/config.ts';
+import { locateDatabase } from '../src/infra/database/connect.ts';
+import { applyMigrations } from '../src/infra/database/migrate.ts';
+
+const config = loadConfig();
+const location = await locateDatabase(config, console.log);
+try {
+  const applied = await applyMigrations(location.url, { log: console.log });
+  console.log(applied.length === 0 ? 'no pending migrations' : `applied ${applied.length} migration(s)`);
+} finally {
+  await location.embedded?.stop();
+}

@@ -1,0 +1,61 @@
+/**
+ * API tokens from the command line:
+ *   token create --name NAME --scopes customers:read[,customers:write]   prints the token alone
+ *   token list                                                          one line per token
+ *   token revoke NAME|ID
+ * Uses DATABASE_URL, or the embedded database when it is unset.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { locateDatabase } from '../src/infra/database/connect.ts';
+import { applyMigrations } from '../src/infra/database/migrate.ts';
+import { createDatabase } from '../src/infra/database/prisma.ts';
+import { createToken, listTokens, revokeToken, SCOPES, TokenError } from '../src/domain/tokens.ts';
+
+const USAGE = `usage:
+  npm run --silent token -- create --name NAME --scopes ${SCOPES.join(',')}
+  npm run --silent token -- list
+  npm run --silent token -- revoke NAME|ID`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+const [command, target] = positionals;
+if (values.help || !command || !['create', 'list', 'revoke'].includes(command)) {
+  console.error(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+// Progress goes to stderr: stdout carries only the result, so `$(npm run --silent token ...)` works.
+const config = loadConfig();
+const location = await locateDatabase(config, (message) => console.error(message));
+const db = createDatabase({ connectionString: location.url, poolSize: 1 });
+let exitCode = 0;
+try {
+  if (config.migrateOnStart) await applyMigrations(location.url, { log: (message) => console.error(message) });
+  if (command === 'create') {
+    if (!values.name || !values.scopes) throw new TokenError(`create needs --name and --scopes\n${USAGE}`);
+    const scopes = values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
+    const { secret } = await createToken(db, values.name, scopes);
+    console.log(secret);
+  } else if (command === 'list') {
+    for (const token of await listTokens(db)) {
+      const state = token.revokedAt ? `revoked ${token.revokedAt.toISOString()}` : 'active';
+      const used = token.lastUsedAt ? token.lastUsedAt.toISOString() : 'never';
+      console.log(`${token.id}\t${token.name}\t${token.scopes.join(',')}\t${state}\tcreated ${token.createdAt.toISOString()}\tlast used ${used}`);
+    }
+  } else {
+    if (!target) throw new TokenError(`revoke needs a token name or id\n${USAGE}`);
+    if (!(await revokeToken(db, target))) throw new TokenError(`no active token named or numbered "${target}"`);
+    console.error(`revoked ${target}`);
+  }
+} catch (error) {
+  if (!(error instanceof TokenError)) throw error;
+  console.error(error.message);
+  exitCode = 2;
+} finally {
+  await db.$disconnect();
+  await location.embedded?.stop();
+}
+process.exit(exitCode);

@@ -1,0 +1,81 @@
+/**
+ * API tokens: random secrets shown once; the database keeps only their SHA-256. A fast hash is
+ * the right one here (unlike passwords): the secret has 256 bits of entropy, so it cannot be
+ * guessed from the hash, and a token is checked on every request.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../infra/database/prisma.ts';
+
+export const SCOPES = ['customers:read', 'customers:write'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  tokenId: number;
+  /** The token's name: the actor recorded in customer history. */
+  name: string;
+  scopes: ReadonlySet<Scope>;
+}
+
+const PREFIX = 'cgw_';
+
+export function hashToken(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** `customers:write` implies `customers:read`. */
+export function effectiveScopes(granted: readonly string[]): Set<Scope> {
+  const scopes = new Set(granted.filter(isScope));
+  if (scopes.has('customers:write')) scopes.add('customers:read');
+  return scopes;
+}
+
+export class TokenError extends Error {
+  override name = 'TokenError';
+}
+
+export async function createToken(db: Database, name: string, scopes: readonly string[]) {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 255) throw new TokenError('a token name is 1 to 255 characters');
+  const unknown = scopes.filter((scope) => !isScope(scope));
+  if (unknown.length > 0) throw new TokenError(`unknown scope ${unknown.join(', ')}; scopes are ${SCOPES.join(', ')}`);
+  if (scopes.length === 0) throw new TokenError(`give at least one scope: ${SCOPES.join(', ')}`);
+  const secret = PREFIX + randomBytes(32).toString('base64url');
+  try {
+    const record = await db.apiToken.create({
+      data: { name: trimmed, tokenHash: hashToken(secret), scopes: [...new Set(scopes)] },
+    });
+    return { secret, record };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'P2002') throw new TokenError(`a token named "${trimmed}" already exists`);
+    throw error;
+  }
+}
+
+/** The principal a presented secret stands for, or null when it is unknown or revoked. */
+export async function authenticate(db: Database, secret: string): Promise<Principal | null> {
+  if (!secret.startsWith(PREFIX)) return null;
+  const token = await db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+  if (!token || token.revokedAt) return null;
+  return { tokenId: token.id, name: token.name, scopes: effectiveScopes(token.scopes) };
+}
+
+export function listTokens(db: Database) {
+  return db.apiToken.findMany({
+    orderBy: { id: 'asc' },
+    select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, revokedAt: true },
+  });
+}
+
+/** Revokes by name or id; returns false when no active token matched. */
+export async function revokeToken(db: Database, nameOrId: string): Promise<boolean> {
+  const id = /^\d+$/.test(nameOrId) ? Number(nameOrId) : undefined;
+  const { count } = await db.apiToken.updateMany({
+    where: { revokedAt: null, ...(id !== undefined ? { id } : { name: nameOrId }) },
+    data: { revokedAt: new Date() },
+  });
+  return count > 0;
+}

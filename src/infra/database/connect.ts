@@ -1,0 +1,46 @@
+/**
+ * Where the database is: `DATABASE_URL`, or an embedded PostgreSQL under the data folder
+ * (started here, with the gateway's own database created on first use).
+ */
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+
+export const EMBEDDED_DATABASE = 'customer_gateway';
+
+export interface DatabaseLocation {
+  url: string;
+  /** Set when this process started an embedded server; stop it on the way out. */
+  embedded: EmbeddedPostgres | undefined;
+  /** True when the embedded database was created by this start (first run). */
+  fresh: boolean;
+}
+
+export async function locateDatabase(
+  options: { databaseUrl: string | undefined; dataDir: string },
+  log: (message: string) => void,
+): Promise<DatabaseLocation> {
+  if (options.databaseUrl) return { url: options.databaseUrl, embedded: undefined, fresh: false };
+  const embedded = await startEmbeddedPostgres({ dataDir: path.join(options.dataDir, 'pg'), log });
+  try {
+    const fresh = await ensureDatabase(embedded.connectionString(), EMBEDDED_DATABASE);
+    return { url: embedded.connectionString(EMBEDDED_DATABASE), embedded, fresh };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}
+
+/** Creates the database when missing; true when it did. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return false;
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,66 @@
+/** The one SchemaBuilder of the service and its plugin list. */
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { createGraphQLError } from 'graphql-yoga';
+import type PrismaTypes from '../generated/pothos-prisma-types.ts';
+import { getDatamodel } from '../generated/pothos-prisma-types.ts';
+import type { Database } from '../infra/database/prisma.ts';
+import type { Principal, Scope } from '../domain/tokens.ts';
+
+export interface Context {
+  db: Database;
+  /** Null when the request carried no token, or an unknown or revoked one. */
+  principal: Principal | null;
+}
+
+type ScopeFlags = { [scope in Scope]: boolean };
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: ScopeFlags;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    EmailAddress: { Input: string; Output: string };
+    IP: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+    /** Canonical text with 4 places on input; Prisma's Decimal or text on output. */
+    Decimal: { Input: string; Output: { toFixed(places: number): string } | string };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    client: (ctx) => ctx.db,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      'customers:read': ctx.principal?.scopes.has('customers:read') ?? false,
+      'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
+    }),
+    // No principal: who you are is unknown (401). A principal: you may not do this (403).
+    unauthorizedError: (_parent, ctx) =>
+      ctx.principal
+        ? createGraphQLError('This token does not have the scope this field needs', {
+            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+          })
+        : createGraphQLError('A valid API token is required (X-Auth-Token or Authorization: Bearer)', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          }),
+  },
+});
+
+builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`.' });
