@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Extra `-c name=value` server settings (tests turn durability off for speed). */
   settings?: Record<string, string>;
+  /** The TCP port to listen on; default: a free one. A restart on the same port keeps clients' URLs valid. */
+  port?: number;
   log?: (message: string) => void;
 }
 
@@ -71,7 +73,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return { port: runningPort, dataDir, created, connectionString: connectionString(runningPort), stop: async () => {} };
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = await startServer(binDir, dataDir, port, options.settings ?? {}, runAs);
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data: ${dataDir})`);
   return { port, dataDir, created, connectionString: connectionString(port), stop: () => stopServer(child) };

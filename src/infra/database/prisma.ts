@@ -1,5 +1,6 @@
-/** The one Prisma client of a process, on node-postgres through Prisma's driver adapter. */
+/** The one Prisma client of a process, on a node-postgres pool through Prisma's driver adapter. */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.ts';
 
 export type Database = PrismaClient;
@@ -9,13 +10,30 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+// The pool behind each client, for what Prisma does not expose: pool use in metrics, and cheap
+// raw statements (readiness, rate-limit counters) that need no query engine round.
+const pools = new WeakMap<Database, pg.Pool>();
+
 export function createDatabase({ connectionString, poolSize = 10 }: DatabaseOptions): Database {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString,
     max: poolSize,
     application_name: 'customer-gateway',
     // Fail fast while the database is unreachable instead of queueing requests forever.
     connectionTimeoutMillis: 5_000,
   });
-  return new PrismaClient({ adapter });
+  // An idle connection the server drops (a restart, a failover) must not crash the process;
+  // the pool replaces it on next use.
+  pool.on('error', () => {});
+  // `$disconnect()` ends the pool too, so callers have one thing to close.
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The node-postgres pool of a client made by `createDatabase`. */
+export function databasePool(db: Database): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('this database client was not made by createDatabase');
+  return pool;
 }
