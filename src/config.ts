@@ -8,6 +8,20 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/**
+ * Defaults of the HTTP surface, shared by the environment schema below and by `createServer`,
+ * so a server built without a setting behaves like one started without the variable.
+ */
+export const DEFAULTS = {
+  maxBodyBytes: 100_000,
+  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
+  rateLimit: { requests: 600, windowMs: 30_000 },
+  readinessTimeoutMs: 1_000,
+  shutdownTimeoutMs: 10_000,
+} as const;
+
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z
@@ -20,9 +34,39 @@ const schema = z.object({
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHIQL: boolean.optional(),
+  INTROSPECTION: boolean.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], without a path')])))
+    .default([]),
+  MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULTS.maxBodyBytes),
+  MAX_DEPTH: positiveInt(1_000).default(DEFAULTS.limits.maxDepth),
+  MAX_ALIASES: positiveInt(10_000).default(DEFAULTS.limits.maxAliases),
+  MAX_TOKENS: positiveInt(1_000_000).default(DEFAULTS.limits.maxTokens),
+  MAX_DIRECTIVES: positiveInt(10_000).default(DEFAULTS.limits.maxDirectives),
+  MAX_COST: positiveInt(100_000_000).default(DEFAULTS.limits.maxCost),
+  /** 0 turns rate limiting off. */
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).default(DEFAULTS.rateLimit.requests),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).default(DEFAULTS.rateLimit.windowMs),
+  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  READINESS_TIMEOUT_MS: positiveInt(60_000).default(DEFAULTS.readinessTimeoutMs),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULTS.shutdownTimeoutMs),
 });
 
 export type Environment = z.infer<typeof schema>;
+
+export interface Limits {
+  /** Request body, in bytes; larger is refused with 413. */
+  maxBodyBytes: number;
+  /** Selection-set depth, aliases, lexical tokens, directives and estimated cost of a document. */
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+}
 
 export interface Config {
   production: boolean;
@@ -34,6 +78,15 @@ export interface Config {
   migrateOnStart: boolean;
   poolSize: number;
   logLevel: Environment['LOG_LEVEL'];
+  graphiql: boolean;
+  introspection: boolean;
+  /** Browser origins allowed to call the API cross-origin; `*` allows any. */
+  corsOrigins: string[];
+  limits: Limits;
+  /** `requests: 0` turns rate limiting off. */
+  rateLimit: { requests: number; windowMs: number; store: 'memory' | 'postgres' };
+  readinessTimeoutMs: number;
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -49,8 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   return {
-    production: e.NODE_ENV === 'production',
+    production,
     databaseUrl: e.DATABASE_URL,
     port: e.PORT,
     // Embedded database means a developer's machine: listen on loopback only.
@@ -59,5 +113,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
+    // Development conveniences are on unless production; production can opt back in.
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+    corsOrigins: e.CORS_ORIGINS,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxTokens: e.MAX_TOKENS,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxCost: e.MAX_COST,
+    },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, store: e.RATE_LIMIT_STORE },
+    readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }
