@@ -55,12 +55,39 @@ export async function createToken(db: Database, name: string, scopes: readonly s
   }
 }
 
-/** The principal a presented secret stands for, or null when it is unknown or revoked. */
+/** How often `lastUsedAt` is written per token: often enough to spot unused tokens, rarely enough to cost nothing. */
+export const LAST_USED_PRECISION_MS = 60_000;
+
+/**
+ * The principal a presented secret stands for, or null when it is unknown or revoked.
+ * One indexed read per request; `lastUsedAt` is written at most once a minute per token, in the
+ * background, and guarded in SQL too so replicas do not all write it.
+ */
 export async function authenticate(db: Database, secret: string): Promise<Principal | null> {
   if (!secret.startsWith(PREFIX)) return null;
-  const token = await db.apiToken.findUnique({ where: { tokenHash: hashToken(secret) } });
+  const token = await db.apiToken.findUnique({
+    where: { tokenHash: hashToken(secret) },
+    select: { id: true, name: true, scopes: true, lastUsedAt: true, revokedAt: true },
+  });
   if (!token || token.revokedAt) return null;
+  if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() >= LAST_USED_PRECISION_MS) touch(db, token.id);
   return { tokenId: token.id, name: token.name, scopes: effectiveScopes(token.scopes) };
+}
+
+const touching = new WeakMap<Database, Set<number>>();
+
+function touch(db: Database, tokenId: number): void {
+  let pending = touching.get(db);
+  if (!pending) touching.set(db, (pending = new Set()));
+  if (pending.has(tokenId)) return;
+  pending.add(tokenId);
+  const now = new Date();
+  const stale = new Date(now.getTime() - LAST_USED_PRECISION_MS);
+  db.apiToken
+    .updateMany({ where: { id: tokenId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: stale } }] }, data: { lastUsedAt: now } })
+    // Bookkeeping only: a failure (the database going away) must not fail or delay the request.
+    .catch(() => {})
+    .finally(() => pending.delete(tokenId));
 }
 
 export function listTokens(db: Database) {
