@@ -4,24 +4,35 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
-import { createDatabase } from './infra/database/prisma.ts';
+import { createDatabase, databasePool } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { seedDemoCustomers } from './infra/database/seed.ts';
 import { generatePassword, hashPassword } from './domain/passwords.ts';
+import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
+import { createLogger } from './http/logging.ts';
+import { MemoryRateLimitStore, PostgresRateLimitStore } from './http/rate-limit.ts';
+import { closeHttpServer } from './http/shutdown.ts';
 import { createServer } from './server.ts';
 
 const startedAt = performance.now();
-const say = (message: string) => console.log(`[customer-gateway] ${message}`);
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  // Start-up and shutdown messages: plain lines for a developer's terminal, JSON in production.
+  const say = config.production
+    ? (message: string) => logger.info(message)
+    : (message: string) => console.log(`[customer-gateway] ${message}`);
+
   const location = await locateDatabase(config, say);
   const db = createDatabase({ connectionString: location.url, poolSize: config.poolSize });
   const stopDatabase = async () => {
-    await db.$disconnect().catch(() => {});
+    await db.$disconnect().catch(() => {}); // ends the pool too
     await location.embedded?.stop();
   };
+  let developmentToken: string | undefined;
   try {
     if (config.migrateOnStart) {
       const applied = await applyMigrations(location.url, { log: say });
@@ -31,12 +42,37 @@ async function main(): Promise<void> {
       const seeded = await seedDemoCustomers(db, () => hashPassword(generatePassword()));
       if (seeded > 0) say(`seeded ${seeded} demo customers`);
     }
+    if (location.embedded && !config.production) {
+      const { secret, created } = await ensureDevelopmentToken(db, config.dataDir);
+      developmentToken = secret;
+      say(`development token (customers:write, ${created ? 'new, ' : ''}kept in ${developmentTokenFile(config.dataDir)}): ${secret}`);
+    }
   } catch (error) {
     await stopDatabase();
     throw error;
   }
 
-  const yoga = createServer({ db, production: config.production });
+  let shuttingDown = false;
+  const yoga = createServer({
+    db,
+    logger,
+    production: config.production,
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    // The GraphiQL page carries the token: only when it is served to this machine alone.
+    developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
+    corsOrigins: config.corsOrigins,
+    limits: config.limits,
+    rateLimit:
+      config.rateLimit.requests > 0 && {
+        requests: config.rateLimit.requests,
+        windowMs: config.rateLimit.windowMs,
+        store: config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore(),
+      },
+    readinessTimeoutMs: config.readinessTimeoutMs,
+    isShuttingDown: () => shuttingDown,
+    poolSize: config.poolSize,
+  });
   const http = createHttpServer(yoga);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -44,22 +80,23 @@ async function main(): Promise<void> {
   });
   const address = http.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   say(`ready in ${Math.round(performance.now() - startedAt)} ms: http://${shownHost}:${port}/graphql`);
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping`);
-    // Stop accepting, let in-flight requests finish (bounded), then close the pool and database.
-    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeIdleConnections();
-    const deadline = setTimeout(() => http.closeAllConnections(), 10_000);
-    await closed;
-    clearTimeout(deadline);
+    if (shuttingDown) {
+      // A second signal: stop waiting for requests in flight.
+      http.closeAllConnections();
+      return;
+    }
+    shuttingDown = true;
+    say(`${signal}: stopping; requests in flight get up to ${config.shutdownTimeoutMs} ms`);
+    // Stop accepting, let requests in flight finish (bounded), then close the pool and database.
+    const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);
+    if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
     await stopDatabase();
     say('stopped');
+    logger.flush();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,53 +1,160 @@
 /**
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
+ *
+ * The plugins, in the order a request meets them: request id and log line, metrics, CORS,
+ * readiness, body size, CSRF, authentication, rate limit, persisted queries, armor (document
+ * limits), introspection switch, then execution with errors masked.
  */
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useAPQ } from '@graphql-yoga/plugin-apq';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { DEFAULTS, type Limits } from './config.ts';
 import type { Database } from './infra/database/prisma.ts';
-import { authenticate } from './domain/tokens.ts';
+import { databasePool } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
+import { useAuthentication } from './http/authentication.ts';
+import { maskError } from './http/errors.ts';
+import { graphiqlOptions } from './http/graphiql.ts';
+import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
+import { useMetrics } from './http/metrics.ts';
+import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
+import { requestState } from './http/request-state.ts';
+
+export { presentedToken } from './http/authentication.ts';
 
 export interface ServerDependencies {
   db: Database;
-  /** Production turns off GraphiQL and other development conveniences. */
+  /** Production turns off GraphiQL and introspection unless they are asked for. */
   production?: boolean;
+  graphiql?: boolean;
+  introspection?: boolean;
+  /** Filled into GraphiQL's headers (development only: the page then carries a secret). */
+  developmentToken?: string | undefined;
+  /** Request logs and unexpected errors; silent when not given. */
+  logger?: Logger;
+  corsOrigins?: readonly string[];
+  limits?: Partial<Limits>;
+  /** Per token; `false` turns it off. The default store is in memory. */
+  rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
+  readinessTimeoutMs?: number;
+  /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
+  isShuttingDown?: () => boolean;
+  /** Database pool size, reported in metrics. */
+  poolSize?: number;
+  /**
+   * `false` leaves out authentication, rate limiting, document limits, CSRF checks, request logs
+   * and metrics. Only for measuring what they cost (bench/overhead.ts); never in a real server.
+   */
+  hardening?: boolean;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
 
-/** The token a request presents, from `X-Auth-Token` or `Authorization: Bearer`. */
-export function presentedToken(headers: Headers): string | null {
-  const direct = headers.get('x-auth-token');
-  if (direct) return direct.trim();
-  const authorization = headers.get('authorization');
-  const match = authorization ? /^Bearer\s+(.+)$/i.exec(authorization) : null;
-  return match?.[1]?.trim() ?? null;
-}
+const GRAPHQL = '/graphql';
+const HEALTH = '/healthz';
+const READY = '/readyz';
+const METRICS = '/metrics';
 
-export function createServer({ db, production = false }: ServerDependencies): GatewayServer {
+export function createServer(deps: ServerDependencies): GatewayServer {
+  const { db, production = false, hardening = true } = deps;
+  const logger = deps.logger ?? createLogger('silent');
+  const limits: Limits = { maxBodyBytes: DEFAULTS.maxBodyBytes, ...DEFAULTS.limits, ...deps.limits };
+  const introspection = deps.introspection ?? !production;
+  const graphiql = deps.graphiql ?? !production;
+  const pool = databasePool(db);
+  const rateLimit =
+    deps.rateLimit === false
+      ? undefined
+      : { ...DEFAULTS.rateLimit, store: new MemoryRateLimitStore(), ...deps.rateLimit };
+
+  const plugins: Array<Plugin | false | undefined> = [
+    hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
+    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, pool, poolSize: deps.poolSize }),
+    useReadinessCheck({
+      endpoint: READY,
+      check: () => (deps.isShuttingDown?.() ? false : databaseAnswers(pool, deps.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs)),
+    }),
+    // A GET without a custom header could come from any web page (a "simple" request that the
+    // browser sends without asking CORS first). Apollo Client sends content-type
+    // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
+    hardening &&
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
+    hardening && useAuthentication(db),
+    hardening &&
+      rateLimit &&
+      useRateLimit({
+        ...rateLimit,
+        onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
+      }),
+    useAPQ(),
+    hardening &&
+      EnvelopArmorPlugin({
+        maxDepth: { n: limits.maxDepth, exposeLimits: false, flattenFragments: true },
+        maxAliases: { n: limits.maxAliases, exposeLimits: false },
+        maxTokens: { n: limits.maxTokens, exposeLimits: false },
+        maxDirectives: { n: limits.maxDirectives, exposeLimits: false },
+        costLimit: { maxCost: limits.maxCost, exposeLimits: false },
+        blockFieldSuggestion: { enabled: true },
+      }),
+    !introspection && {
+      onValidate({ addValidationRule }) {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+      },
+    },
+  ];
+
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    graphqlEndpoint: '/graphql',
-    healthCheckEndpoint: '/healthz',
+    graphqlEndpoint: GRAPHQL,
+    healthCheckEndpoint: HEALTH,
     landingPage: false,
-    graphiql: !production && { title: 'customer-gateway' },
-    context: async ({ request }): Promise<Context> => {
-      const secret = presentedToken(request.headers);
-      return { db, principal: secret ? await authenticate(db, secret) : null };
-    },
-    plugins: [
-      useReadinessCheck({
-        endpoint: '/readyz',
-        check: async () => {
-          try {
-            await db.$queryRaw`SELECT 1`;
-            return true;
-          } catch {
-            return false;
-          }
-        },
-      }),
-    ],
+    graphiql: graphiql ? graphiqlOptions(deps.developmentToken) : false,
+    batching: false,
+    maxRequestBodySize: limits.maxBodyBytes,
+    maskedErrors: { maskError, isDev: false },
+    logging: yogaLogger(logger),
+    cors: corsPolicy(deps.corsOrigins ?? []),
+    context: ({ request }): Context => ({ db, principal: requestState(request).principal }),
+    plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });
+}
+
+/** CORS headers only for allowed origins; without any, browsers on other origins are refused. */
+function corsPolicy(origins: readonly string[]) {
+  const anyOrigin = origins.includes('*');
+  const allowed = new Set(origins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !(anyOrigin || allowed.has(origin))) return false as const;
+    return {
+      origin,
+      // Tokens travel in headers, never in cookies: credentialed requests are not needed.
+      credentials: false,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'accept', 'x-auth-token', 'authorization', 'x-request-id', 'x-graphql-yoga-csrf', 'apollo-require-preflight'],
+      exposedHeaders: ['X-Request-Id', ...RATE_LIMIT_HEADERS],
+      maxAge: 600,
+    };
+  };
+}
+
+/** True when the database answers `SELECT 1` within the timeout; never throws, never hangs. */
+async function databaseAnswers(pool: ReturnType<typeof databasePool>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const query = pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,9 @@
-/** The real HTTP server on a free port, over a test database, with tokens of each scope. */
+/**
+ * The real HTTP server on a free port, over a test database, with tokens of each scope.
+ * Options go to `createServer` as they are (limits, logger, production flags...), except that
+ * rate limiting is off unless a test asks for it, so suites that send many requests are not
+ * slowed down by a limit they do not test.
+ */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type ServerDependencies } from '../../src/server.ts';
@@ -30,7 +35,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { database: given, ...dependencies } = options;
   const database = given ?? (await createTestDatabase());
-  const yoga = createServer({ ...dependencies, db: database.db });
+  const yoga = createServer({ rateLimit: false, ...dependencies, db: database.db });
   const http: Server = createHttpServer(yoga);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

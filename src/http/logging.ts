@@ -1,0 +1,110 @@
+/**
+ * Structured logs: one JSON line per request (request id, operation, token id, status, duration,
+ * error codes) and one per unexpected error, with the same request id. Neither variables nor the
+ * query text are ever logged (either may hold a password); redaction below is a second guard.
+ */
+import { getOperationAST } from 'graphql';
+import type { Plugin, YogaLogger } from 'graphql-yoga';
+import { pino, type Logger } from 'pino';
+import { describeError, errorCode, originalOf, wasMasked, withoutInputValues } from './errors.ts';
+import { operationNameOf, requestState } from './request-state.ts';
+
+export type { Logger } from 'pino';
+
+/** Paths never written, should a future log call pass a request, variables or headers. */
+export const REDACTED_PATHS = [
+  'variables',
+  '*.variables',
+  'password',
+  '*.password',
+  '*.passwordConfirmation',
+  'query',
+  '*.query',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  '*.headers.authorization',
+  '*.headers["x-auth-token"]',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'customer-gateway' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** Yoga's own log calls, into the same logger; errors already logged with their request are skipped. */
+export function yogaLogger(logger: Logger): YogaLogger {
+  return {
+    debug: (...args: unknown[]) => logger.debug({ source: 'yoga' }, args.map(String).join(' ')),
+    info: (...args: unknown[]) => logger.info({ source: 'yoga' }, args.map(String).join(' ')),
+    warn: (...args: unknown[]) => logger.warn({ source: 'yoga' }, args.map(String).join(' ')),
+    error: (...args: unknown[]) => {
+      const [first] = args;
+      if (wasMasked(first)) return;
+      logger.error({ source: 'yoga', error: describeError(first) }, 'yoga error');
+    },
+  };
+}
+
+export interface RequestLoggingOptions {
+  logger: Logger;
+  graphqlEndpoint: string;
+  /** Probes hit these every few seconds: their lines go to debug. */
+  quietPaths: readonly string[];
+}
+
+export function useRequestLogging({ logger, graphqlEndpoint, quietPaths }: RequestLoggingOptions): Plugin {
+  return {
+    onRequest({ request }) {
+      requestState(request);
+    },
+    onParams({ request, params }) {
+      requestState(request).operationName = operationNameOf(params.operationName);
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (!request) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      const state = requestState(request);
+      state.operationType = operation?.operation;
+      state.operationName = operation?.name?.value ?? state.operationName;
+    },
+    onResultProcess({ request, result }) {
+      const state = requestState(request);
+      const results = Array.isArray(result) ? result : [result];
+      for (const one of results) {
+        if (!one || typeof one !== 'object' || !('errors' in one) || !one.errors) continue;
+        for (const error of one.errors) {
+          state.errorCodes.push(errorCode(error));
+          const message = withoutInputValues(error.message);
+          if (message !== error.message) (error as { message: string }).message = message;
+          const original = originalOf(error as Error);
+          if (original !== undefined) logger.error({ reqId: state.id, error: describeError(original) }, 'unexpected error');
+        }
+      }
+    },
+    onResponse({ request, response }) {
+      const state = requestState(request);
+      response.headers.set('X-Request-Id', state.id);
+      const path = new URL(request.url).pathname;
+      const line = {
+        reqId: state.id,
+        method: request.method,
+        path,
+        status: response.status,
+        durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+        ...(path === graphqlEndpoint ? { operation: state.operationName ?? null, operationType: state.operationType ?? null } : {}),
+        tokenId: state.principal?.tokenId ?? null,
+        ...(state.errorCodes.length > 0 ? { errors: state.errorCodes } : {}),
+      };
+      if (response.status >= 500) logger.error(line, 'request');
+      else if (quietPaths.includes(path)) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Per-token rate limiting in fixed windows, with BigCommerce's headers on every authenticated
+ * response. The counters live behind `RateLimitStore`: in memory for one process, or in
+ * PostgreSQL (`rate_limit_windows`) so that every replica on the same database shares them.
+ */
+import type pg from 'pg';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { requestState } from './request-state.ts';
+
+export interface RateLimitHit {
+  /** Requests counted in the current window, this one included. */
+  count: number;
+  /** Milliseconds until the current window ends. */
+  resetMs: number;
+}
+
+export interface RateLimitStore {
+  /** Counts one request for `bucket` in the current window of `windowMs`. */
+  hit(bucket: string, windowMs: number): Promise<RateLimitHit>;
+}
+
+/** Counters of this process only: right for a single instance, wrong behind a load balancer. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private nextSweep = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async hit(bucket: string, windowMs: number): Promise<RateLimitHit> {
+    const now = this.now();
+    const start = now - (now % windowMs);
+    if (now >= this.nextSweep) {
+      // Forget buckets whose window is over, at most once per window.
+      for (const [key, window] of this.windows) if (window.start < start) this.windows.delete(key);
+      this.nextSweep = start + windowMs;
+    }
+    let window = this.windows.get(bucket);
+    if (!window || window.start !== start) this.windows.set(bucket, (window = { start, count: 0 }));
+    window.count += 1;
+    return { count: window.count, resetMs: start + windowMs - now };
+  }
+}
+
+/**
+ * Counters in PostgreSQL, shared by all replicas: one upsert per request. Windows are aligned on
+ * the database's clock, not each replica's, so replicas agree on when a window starts. Windows
+ * that are over are deleted now and then (at most once per window per process).
+ */
+export class PostgresRateLimitStore implements RateLimitStore {
+  private nextPrune = 0;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async hit(bucket: string, windowMs: number): Promise<RateLimitHit> {
+    const { rows } = await this.pool.query<{ count: number; reset_ms: string }>(
+      `WITH clock AS (
+         SELECT floor(extract(epoch FROM clock_timestamp()) * 1000) AS now_ms
+       ), slot AS (
+         SELECT now_ms, now_ms - (now_ms::bigint % $2::bigint) AS start_ms FROM clock
+       )
+       INSERT INTO rate_limit_windows AS w (bucket, window_start, count)
+       SELECT $1, to_timestamp(start_ms / 1000.0), 1 FROM slot
+       ON CONFLICT (bucket, window_start) DO UPDATE SET count = w.count + 1
+       RETURNING w.count, (SELECT start_ms + $2::bigint - now_ms FROM slot) AS reset_ms`,
+      [bucket, windowMs],
+    );
+    const row = rows[0]!;
+    const now = Date.now();
+    if (now >= this.nextPrune) {
+      this.nextPrune = now + windowMs;
+      this.pool
+        .query(`DELETE FROM rate_limit_windows WHERE window_start < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`, [
+          windowMs,
+        ])
+        .catch(() => {});
+    }
+    return { count: row.count, resetMs: Number(row.reset_ms) };
+  }
+}
+
+export interface RateLimitOptions {
+  /** Requests allowed per token and window. */
+  requests: number;
+  windowMs: number;
+  store: RateLimitStore;
+  /** Told when the store fails; the request then goes through unlimited rather than failing. */
+  onStoreError?: (error: unknown) => void;
+}
+
+export const RATE_LIMIT_HEADERS = [
+  'X-Rate-Limit-Requests-Quota',
+  'X-Rate-Limit-Requests-Left',
+  'X-Rate-Limit-Time-Reset-Ms',
+  'X-Rate-Limit-Time-Window-Ms',
+] as const;
+
+/** Runs after authentication: anonymous requests carry no token to count against. */
+export function useRateLimit({ requests, windowMs, store, onStoreError }: RateLimitOptions): Plugin {
+  return {
+    async onParams({ request }) {
+      const state = requestState(request);
+      if (!state.principal) return;
+      let hit: RateLimitHit;
+      try {
+        hit = await store.hit(`token:${state.principal.tokenId}`, windowMs);
+      } catch (error) {
+        onStoreError?.(error);
+        return;
+      }
+      state.rateLimit = { quota: requests, left: Math.max(0, requests - hit.count), resetMs: hit.resetMs, windowMs };
+      if (hit.count > requests) {
+        throw createGraphQLError('Too many requests for this API token; retry after X-Rate-Limit-Time-Reset-Ms', {
+          extensions: {
+            code: 'RATE_LIMITED',
+            http: { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(hit.resetMs / 1000))) } },
+          },
+        });
+      }
+    },
+    onResponse({ request, response }) {
+      const limit = requestState(request).rateLimit;
+      if (!limit) return;
+      response.headers.set('X-Rate-Limit-Requests-Quota', String(limit.quota));
+      response.headers.set('X-Rate-Limit-Requests-Left', String(limit.left));
+      response.headers.set('X-Rate-Limit-Time-Reset-Ms', String(limit.resetMs));
+      response.headers.set('X-Rate-Limit-Time-Window-Ms', String(limit.windowMs));
+    },
+  };
+}
