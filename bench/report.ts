@@ -1,0 +1,112 @@
+/** The results of a bench: one entry per variant and connection count, as a table and as JSON. */
+import type { StartupResult } from './startup.ts';
+import type { Variant } from './workloads.ts';
+
+export interface Entry {
+  variant: Variant;
+  connections: number;
+  /** Why the variant did not run (e.g. a mutation not built yet); no figures then. */
+  skipped?: string;
+  /** The run failed; no figures then. */
+  error?: string;
+  warmupS: number;
+  durationS: number;
+  /** Successful responses per second in the measured window. */
+  rps: number | null;
+  /** Latency percentiles (ms) of successful responses; for `mixed`, of the non-password ones. */
+  p50: number | null;
+  p99: number | null;
+  /** Measured-window 2xx responses reporting an error, plus connection errors and timeouts of the whole run. */
+  errors: number | null;
+  /** Measured-window responses with another status than 2xx. */
+  non2xx: number | null;
+  /** Connection errors and timeouts over the whole run. */
+  transportErrors: number | null;
+  /** Server process CPU (user + system) per measured response. */
+  cpuMsPerRequest: number | null;
+  /** PostgreSQL CPU (all its processes) per measured response. */
+  postgresCpuMsPerRequest: number | null;
+  /** The load generator's CPU per measured response (it shares the machine). */
+  loadCpuMsPerRequest: number | null;
+  rssAfterWarmupMb: number | null;
+  rssPeakMb: number | null;
+  /** For runs with password changes: their share of measured successes and their latencies. */
+  password?: { share: number; requests: number; p50: number | null; p99: number | null };
+  /** Writes the database shows for this run against successful responses (warm-up included). */
+  writes: { acknowledged: number; applied: number; unanswered: number; match: boolean } | null;
+  ratioToLimit: number | null;
+  ratioToPostgraphile: number | null;
+}
+
+/** Nearest-rank percentile of unsorted values. */
+export function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function addRatios(entries: Entry[]): void {
+  const rpsOf = (variant: Variant, connections: number) =>
+    entries.find((entry) => entry.variant === variant && entry.connections === connections)?.rps ?? null;
+  for (const entry of entries) {
+    const limit = rpsOf('limit', entry.connections);
+    const postgraphile = rpsOf('postgraphile', entry.connections);
+    entry.ratioToLimit = entry.rps !== null && limit ? Number((entry.rps / limit).toFixed(3)) : null;
+    entry.ratioToPostgraphile = entry.rps !== null && postgraphile ? Number((entry.rps / postgraphile).toFixed(3)) : null;
+  }
+}
+
+const fixed = (value: number | null | undefined, places: number) => (value === null || value === undefined ? '-' : value.toFixed(places));
+
+export function formatTable(entries: Entry[], startup: StartupResult | string | undefined): string {
+  const header = ['variant', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'PG CPU ms/req', 'x limit', 'x postgraphile', 'writes'];
+  const rows = entries.map((entry) => {
+    if (entry.skipped || entry.error) {
+      return [entry.variant, String(entry.connections), `${entry.skipped ? 'skipped' : 'failed'}: ${entry.skipped ?? entry.error}`];
+    }
+    const writes = entry.writes;
+    return [
+      entry.variant,
+      String(entry.connections),
+      fixed(entry.rps, 0),
+      fixed(entry.p50, 2),
+      fixed(entry.p99, 2),
+      String(entry.errors),
+      String(entry.non2xx),
+      fixed(entry.cpuMsPerRequest, 3),
+      fixed(entry.postgresCpuMsPerRequest, 3),
+      fixed(entry.ratioToLimit, 2),
+      fixed(entry.ratioToPostgraphile, 2),
+      !writes ? '-' : writes.match ? `ok (${writes.applied})` : `MISMATCH: ${writes.applied} applied, ${writes.acknowledged} acknowledged`,
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.filter((row) => row.length > 3).map((row) => row[column]!.length)));
+  const line = (cells: string[]) =>
+    cells.length <= 3
+      ? `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padStart(widths[1]!)}  ${cells[2]}`
+      : cells.map((cell, column) => (column === 0 || column === cells.length - 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const out = [line(header), ...rows.map(line)];
+
+  const notes: string[] = [];
+  for (const entry of entries) {
+    if (entry.password && entry.variant === 'mixed') {
+      notes.push(
+        `mixed @${entry.connections}: p50/p99 are the ordinary updates'; password changes were ${(entry.password.share * 100).toFixed(1)}% ` +
+          `(${entry.password.requests}, p50 ${fixed(entry.password.p50, 2)} ms, p99 ${fixed(entry.password.p99, 2)} ms)`,
+      );
+    }
+  }
+  const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && entry.rssPeakMb !== null);
+  for (const entry of memory) {
+    notes.push(`${entry.variant} @${entry.connections} resident memory: ${fixed(entry.rssAfterWarmupMb, 0)} MiB after warm-up, ${fixed(entry.rssPeakMb, 0)} MiB at peak`);
+  }
+  if (typeof startup === 'string') notes.push(`npm start -> first request: not measured (${startup})`);
+  else if (startup) {
+    notes.push(
+      `npm start -> first request (warm embedded database): ${startup.firstRequestMs.toFixed(0)} ms ` +
+        `(ready line at ${startup.readyLineMs.toFixed(0)} ms; the process reports "ready in ${startup.reportedReadyMs} ms"; ` +
+        `first start creating the database: ${startup.coldFirstRequestMs.toFixed(0)} ms)`,
+    );
+  }
+  return [...out, '', ...notes].join('\n');
+}

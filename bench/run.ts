@@ -1,0 +1,322 @@
+/**
+ * `npm run bench`: measures what a customer update costs in each variant (see README.md,
+ * "Benchmarks"), each in a fresh server process, against one embedded PostgreSQL seeded here,
+ * and checks after each run that the database holds exactly the writes that were acknowledged.
+ *
+ *   npm run bench -- --duration 2 --warmup 1 --variants limit,gateway --connections 10
+ *
+ * Progress goes to stderr, the table to stdout, the figures to bench/results/latest.json.
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createToken } from '../src/domain/tokens.ts';
+import { createDatabase } from '../src/infra/database/prisma.ts';
+import { appliedWrites, seedCustomers, settle, startDatabase, withVersionTrigger, type BenchDatabase } from './database.ts';
+import { drive } from './load.ts';
+import { atExit, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
+import { addRatios, formatTable, percentile, type Entry } from './report.ts';
+import { measureStartup, type StartupResult } from './startup.ts';
+import { VARIANTS, workload, type Variant } from './workloads.ts';
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+const USAGE = `usage: npm run bench -- [options]   (each option also reads the environment variable shown)
+  --warmup S           seconds of warm-up before each measurement      BENCH_WARMUP       (3)
+  --duration S         seconds measured per variant and connection count BENCH_DURATION   (10)
+  --connections N,M    concurrent connections                          BENCH_CONNECTIONS  (10,50)
+  --variants A,B       any of ${VARIANTS.join(',')}  BENCH_VARIANTS (all)
+  --customers N        customers seeded                                BENCH_CUSTOMERS    (100000)
+  --seed N             seed of the random customer ids                 BENCH_SEED         (1)
+  --no-startup         skip timing npm start to its first request      BENCH_STARTUP=false`;
+
+interface Options {
+  warmupS: number;
+  durationS: number;
+  connections: number[];
+  variants: Variant[];
+  customers: number;
+  seed: number;
+  startup: boolean;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      warmup: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      variants: { type: 'string' },
+      customers: { type: 'string' },
+      seed: { type: 'string' },
+      'no-startup': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const env = process.env;
+  const number = (name: string, text: string, min: number) => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}, not "${text}"`);
+    return value;
+  };
+  const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
+  const variants = list(values.variants ?? env.BENCH_VARIANTS ?? VARIANTS.join(','));
+  const unknown = variants.filter((variant) => !(VARIANTS as readonly string[]).includes(variant));
+  if (unknown.length > 0) throw new Error(`unknown variant ${unknown.join(', ')}; variants are ${VARIANTS.join(', ')}`);
+  return {
+    warmupS: number('--warmup', values.warmup ?? env.BENCH_WARMUP ?? '3', 0),
+    durationS: number('--duration', values.duration ?? env.BENCH_DURATION ?? '10', 1),
+    connections: list(values.connections ?? env.BENCH_CONNECTIONS ?? '10,50').map((text) => Math.floor(number('--connections', text, 1))),
+    variants: variants as Variant[],
+    customers: Math.floor(number('--customers', values.customers ?? env.BENCH_CUSTOMERS ?? '100000', 1)),
+    seed: Math.floor(number('--seed', values.seed ?? env.BENCH_SEED ?? '1', 0)),
+    startup: !values['no-startup'] && env.BENCH_STARTUP !== 'false',
+  };
+}
+
+/** mulberry32: a small seeded generator, so two benches send the same sequence of ids. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function loadCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+const round = (value: number | null, places: number) => (value === null ? null : Number(value.toFixed(places)));
+
+interface RunContext {
+  options: Options;
+  database: BenchDatabase;
+  ids: { min: number; max: number };
+  token: string;
+}
+
+async function measure(context: RunContext, variant: Variant, connections: number, run: number): Promise<Entry> {
+  const { options, database } = context;
+  const entry = emptyEntry(variant, connections, options);
+
+  const say = (message: string) => log(`${variant} @${connections}: ${message}`);
+  const work = workload(variant, context.token);
+
+  say('vacuum and checkpoint');
+  await settle(database.client);
+  say(`starting a fresh ${work.server} server`);
+  const server = await startServer(work.server, {
+    BENCH_DATABASE_URL: database.url,
+    BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0),
+  });
+  if ('unavailable' in server) {
+    say(`skipped: ${server.unavailable}`);
+    return { ...entry, skipped: server.unavailable };
+  }
+
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(server.pid) ?? 0);
+  }, 200);
+  try {
+    const writesBefore = await appliedWrites(database.client);
+    let start = { server: 0, postgres: 0, load: 0 };
+    let end = start;
+    const snapshot = () => ({
+      server: cpuMs(server.pid),
+      postgres: postgresCpuMs(database.postmasterPid),
+      load: loadCpuMs(),
+    });
+    say(`warming up ${options.warmupS} s`);
+    const result = await drive({
+      port: server.port,
+      connections,
+      warmupMs: options.warmupS * 1000,
+      measureMs: options.durationS * 1000,
+      workload: work,
+      run,
+      ids: context.ids,
+      random: seededRandom(options.seed * 1_000 + run),
+      onMeasureStart: () => {
+        start = snapshot();
+        entry.rssAfterWarmupMb = round(rssMb(server.pid) ?? null, 1);
+        say(`measuring ${options.durationS} s`);
+      },
+      onMeasureEnd: () => {
+        end = snapshot();
+        say('draining in-flight requests');
+      },
+      log: say,
+    });
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, rssMb(server.pid) ?? 0);
+    await server.stop();
+
+    const applied = (await appliedWrites(database.client)) - writesBefore;
+    const { acknowledged, unanswered } = result;
+    // Exact when every real request was answered; otherwise the cut-off ones may or may not have landed.
+    const match = unanswered === 0 ? applied === acknowledged : applied >= acknowledged && applied <= acknowledged + unanswered;
+    say(
+      `writes: ${applied} applied, ${acknowledged} acknowledged${unanswered ? `, ${unanswered} unanswered` : ''}: ${match ? 'ok' : 'MISMATCH'}`,
+    );
+
+    const successes = result.latencies.update.length + result.latencies.password.length;
+    const responses = successes + result.failed + result.non2xx;
+    const seconds = result.measuredMs / 1000;
+    const perRequest = (ms: number) => (responses > 0 ? round(ms / responses, 4) : null);
+    const primary = work.passwordShare === 1 ? result.latencies.password : result.latencies.update;
+    Object.assign(entry, {
+      rps: round(successes / seconds, 1),
+      p50: round(percentile(primary, 50), 3),
+      p99: round(percentile(primary, 99), 3),
+      errors: result.failed + result.transportErrors,
+      non2xx: result.non2xx,
+      transportErrors: result.transportErrors,
+      cpuMsPerRequest: perRequest(end.server - start.server),
+      postgresCpuMsPerRequest: perRequest(end.postgres - start.postgres),
+      loadCpuMsPerRequest: perRequest(end.load - start.load),
+      rssPeakMb: round(peakRss, 1),
+      writes: { acknowledged, applied, unanswered, match },
+    });
+    if (work.passwordShare > 0 && work.passwordShare < 1) {
+      const passwords = result.latencies.password;
+      entry.password = {
+        share: round(successes ? passwords.length / successes : 0, 4)!,
+        requests: passwords.length,
+        p50: round(percentile(passwords, 50), 3),
+        p99: round(percentile(passwords, 99), 3),
+      };
+    }
+    return entry;
+  } finally {
+    clearInterval(sampler);
+    await server.stop();
+  }
+}
+
+async function benchToken(url: string): Promise<string> {
+  const db = createDatabase({ connectionString: url, poolSize: 1 });
+  try {
+    return (await createToken(db, 'bench', ['customers:write'])).secret;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+let aborting = false;
+
+async function main(): Promise<number> {
+  const options = readOptions();
+  const runs = options.variants.length * options.connections.length;
+  // Everything is bounded: a run that overstays this is stopped and cleaned up.
+  const budgetMs = (runs * (options.warmupS + options.durationS + 120) + (options.startup ? 300 : 0) + 300) * 1000;
+  const watchdog = setTimeout(() => {
+    log(`still running after ${Math.round(budgetMs / 1000)} s; giving up`);
+    void finish(1);
+  }, budgetMs);
+
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'customer-gateway-bench-'));
+  // PostgreSQL runs as another user when we are root: it must be able to enter this folder.
+  await chmod(folder, 0o755);
+  atExit(() => rm(folder, { recursive: true, force: true }));
+
+  log('starting PostgreSQL');
+  const database = await startDatabase(folder, log);
+  atExit(() => database.stop());
+  log(`seeding ${options.customers} customers`);
+  const seedStart = performance.now();
+  const ids = await seedCustomers(database.client, options.customers);
+  log(`seeded in ${Math.round(performance.now() - seedStart)} ms`);
+  const context: RunContext = { options, database, ids, token: await benchToken(database.url) };
+
+  const entries: Entry[] = [];
+  let run = 0;
+  for (const variant of options.variants) {
+    for (const connections of options.connections) {
+      if (aborting) return 1;
+      run++;
+      const once = () => measure(context, variant, connections, run);
+      try {
+        entries.push(variant === 'postgraphile' ? await withVersionTrigger(database.client, once) : await once());
+      } catch (error) {
+        if (aborting) return 1;
+        log(`${variant} @${connections} failed: ${(error as Error).message}`);
+        entries.push({ ...emptyEntry(variant, connections, options), error: (error as Error).message.split('\n')[0]! });
+      }
+    }
+  }
+  addRatios(entries);
+
+  let startup: StartupResult | string | undefined;
+  if (options.startup && !aborting) {
+    try {
+      startup = await measureStartup(folder, log);
+    } catch (error) {
+      log(`timing npm start failed: ${(error as Error).message}`);
+      startup = (error as Error).message.split('\n')[0]!;
+    }
+  }
+
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(entries, null, 2)}\n`);
+  if (startup && typeof startup !== 'string') {
+    await writeFile(path.join(resultsDir, 'latest-startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
+  }
+  console.log(formatTable(entries, startup));
+  log(`results written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+  clearTimeout(watchdog);
+  return entries.some((entry) => entry.error || (entry.writes && !entry.writes.match)) ? 1 : 0;
+}
+
+function emptyEntry(variant: Variant, connections: number, options: Options): Entry {
+  return {
+    variant,
+    connections,
+    warmupS: options.warmupS,
+    durationS: options.durationS,
+    rps: null,
+    p50: null,
+    p99: null,
+    errors: null,
+    non2xx: null,
+    transportErrors: null,
+    cpuMsPerRequest: null,
+    postgresCpuMsPerRequest: null,
+    loadCpuMsPerRequest: null,
+    rssAfterWarmupMb: null,
+    rssPeakMb: null,
+    writes: null,
+    ratioToLimit: null,
+    ratioToPostgraphile: null,
+  };
+}
+
+async function finish(code: number): Promise<void> {
+  if (aborting) return;
+  aborting = true;
+  log('stopping servers and PostgreSQL, removing temporary files');
+  await cleanUp(log);
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void finish(130));
+process.once('SIGTERM', () => void finish(143));
+
+main().then(
+  (code) => finish(code),
+  (error: unknown) => {
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    return finish(1);
+  },
+);
