@@ -5,6 +5,7 @@
 
 export const DECIMAL_PLACES = 4;
 const MAX_INTEGER_DIGITS = 16;
+const MAX_FLOAT_DIGITS = 15;
 const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 export class DecimalFormatError extends Error {
@@ -22,6 +23,11 @@ export function parseDecimal(value: unknown): string {
     // The shortest text that round-trips the double: 0.1 is "0.1", exactly what the client wrote.
     text = String(value);
     if (/e/i.test(text)) throw new DecimalFormatError(`Decimal ${text} is out of range or has more than ${DECIMAL_PLACES} decimal places`);
+    // A double holds 15 significant digits for sure; beyond that the text above may not be what
+    // the client wrote (1234567890123456.7 arrives as ...6.8), and guessing is not exact.
+    if (!Number.isSafeInteger(value) && significantDigits(text) > MAX_FLOAT_DIGITS) {
+      throw new DecimalFormatError(`Decimal ${text} has more than ${MAX_FLOAT_DIGITS} significant digits, more than a Float carries exactly: send it as a String`);
+    }
   } else if (typeof value === 'string') {
     text = value;
   } else {
@@ -41,6 +47,10 @@ export function parseDecimal(value: unknown): string {
   }
   const digits = `${integer}.${fraction.padEnd(DECIMAL_PLACES, '0')}`;
   return sign && /[1-9]/.test(digits) ? `-${digits}` : digits;
+}
+
+function significantDigits(text: string): number {
+  return text.replace(/[-.]/g, '').replace(/^0+/, '').length;
 }
 
 /** Canonical 4-place text of a stored amount (Prisma's Decimal or anything with toFixed). */

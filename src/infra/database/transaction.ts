@@ -1,0 +1,16 @@
+/** Interactive transactions, so that one write and everything recorded with it commit together. */
+import type { Prisma } from '../../generated/prisma/client.ts';
+import type { Database } from './prisma.ts';
+
+export type Transaction = Prisma.TransactionClient;
+
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s in all) are tight for a burst that queues for
+ * one row's lock; these still end a stuck transaction well before a client gives up.
+ */
+const OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
+
+/** Runs `work` in the transaction it is given, or in a new one it opens and commits. */
+export function inTransaction<T>(client: Database | Transaction, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  return '$transaction' in client ? client.$transaction(work, OPTIONS) : work(client);
+}
