@@ -45,6 +45,15 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    pageInfoTypeOptions: { description: 'Where a page sits in the whole list.' },
+    pageInfoFieldOptions: { description: 'Whether there are more pages, and the cursors to reach them.' },
+    hasNextPageFieldOptions: { description: 'Whether more items follow this page (ask with `after: endCursor`).' },
+    hasPreviousPageFieldOptions: { description: 'Whether items come before this page.' },
+    startCursorFieldOptions: { description: 'The cursor of the first item of the page, null when the page is empty.' },
+    endCursorFieldOptions: { description: 'The cursor of the last item of the page, null when the page is empty.' },
+    cursorFieldOptions: { description: 'Pass it as `after` to get the items that follow this one.' },
+    nodeFieldOptions: { description: 'The item.' },
+    edgesFieldOptions: { description: 'The items of this page, each with its cursor.' },
   },
   scopeAuth: {
     authScopes: (ctx) => ({
@@ -64,3 +73,8 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`.' });
+builder.mutationType({
+  description:
+    'Writes; each needs a token with `customers:write`. Errors about the input come back typed in the payload ' +
+    '(`errors`), all of them at once, and then nothing is written.',
+});

@@ -2,6 +2,9 @@
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './scalars.ts';
+import './types/errors.ts';
+import './types/customer-inputs.ts';
 import './types/customer.ts';
+import './types/password-policy.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

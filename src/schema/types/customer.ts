@@ -1,5 +1,14 @@
-/** The Customer type and its queries. */
-import { builder } from '../builder.ts';
+/** The Customer type, its queries (customer, customers) and its mutations (createCustomer, updateCustomer). */
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { createGraphQLError } from 'graphql-yoga';
+import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
+import { parseCustomerId } from '../../domain/customer-id.ts';
+import { customerWhere, decodeCursor, encodeCursor, PAGE_SIZE, pageSize } from '../../domain/customer-search.ts';
+import { createCustomer, updateCustomer } from '../../domain/customer-writes.ts';
+import type { WriteResult } from '../../domain/errors.ts';
+import { builder, type Context } from '../builder.ts';
+import { CreateCustomerInput, CustomerFilter, UpdateCustomerInput } from './customer-inputs.ts';
+import { CreateCustomerError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
 
 export const FormField = builder.prismaObject('FormField', {
   description: 'A value of one of the store\'s customer form fields. Read-only.',
@@ -53,16 +62,127 @@ builder.queryField('customer', (t) =>
     authScopes: { 'customers:read': true },
     args: { id: t.arg.id({ required: true, description: 'The numeric customer id.' }) },
     resolve: (query, _root, { id }, { db }) => {
-      const numeric = toCustomerId(id);
+      const numeric = parseCustomerId(id);
       return numeric === null ? null : db.customer.findUnique({ ...query, where: { id: numeric } });
     },
   }),
 );
 
-/** A customer id from the API, or null when it cannot name any customer. */
-export function toCustomerId(id: string | number): number | null {
-  const text = String(id);
-  if (!/^\d{1,10}$/.test(text)) return null;
-  const value = Number(text);
-  return value >= 1 && value <= 2_147_483_647 ? value : null;
+const CustomerConnection = builder.connectionObject(
+  { type: Customer, name: 'CustomerConnection', description: 'A page of customers, in id order.', edgesNullable: false, nodeNullable: false },
+  { name: 'CustomerEdge', description: 'A customer and the cursor to page on from it.' },
+);
+
+builder.queryField('customers', (t) =>
+  t.field({
+    type: CustomerConnection,
+    description: 'Customers in id order, a page at a time, optionally filtered. Needs `customers:read`.',
+    authScopes: { 'customers:read': true },
+    args: {
+      first: t.arg.int({ defaultValue: PAGE_SIZE.default, description: `How many to return: ${PAGE_SIZE.default} when left out, at most ${PAGE_SIZE.max}.` }),
+      after: t.arg.string({ description: 'Return the customers after this cursor (an edge\'s `cursor`, or `pageInfo.endCursor`).' }),
+      filter: t.arg({ type: CustomerFilter, description: 'Only the customers that match every condition given.' }),
+    },
+    resolve: async (_root, { first, after, filter }, ctx, info) => {
+      const size = pageSize(first);
+      if (size === null) throw badArgument('first cannot be negative');
+      const afterId = after === null || after === undefined ? null : decodeCursor(after);
+      if (after && afterId === null) throw badArgument('after is not a cursor this API gave out');
+      const rows = await ctx.db.customer.findMany({
+        ...queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }),
+        where: { AND: [customerWhere(filter), afterId === null ? {} : { id: { gt: afterId } }] },
+        orderBy: { id: 'asc' },
+        // One more than asked tells whether there is a next page.
+        take: size + 1,
+      });
+      const edges = rows.slice(0, size).map((node) => ({ cursor: encodeCursor(node.id), node }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: rows.length > size,
+          hasPreviousPage: afterId !== null,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+      };
+    },
+  }),
+);
+
+function badArgument(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
+
+type PayloadShape = { customer: CustomerRow | null; errors: ErrorShape[] };
+
+function toPayload(result: WriteResult<CustomerRow>): PayloadShape {
+  return { customer: result.customer, errors: toErrorShapes(result.errors) };
+}
+
+/** The token's name; mutations run only for a token with `customers:write`, so there is one. */
+function actor(ctx: Context): string {
+  if (!ctx.principal) throw new Error('a mutation ran without a principal');
+  return ctx.principal.name;
+}
+
+const UpdateCustomerPayload = builder.objectRef<PayloadShape>('UpdateCustomerPayload').implement({
+  description: 'The customer after the update, or the reasons nothing was written.',
+  fields: (t) => ({
+    customer: t.field({
+      type: Customer,
+      nullable: true,
+      description: 'The customer as stored now (unchanged when the update changed nothing); null when there are errors.',
+      resolve: (payload) => payload.customer,
+    }),
+    errors: t.field({ type: [UpdateCustomerError], description: 'Every reason nothing was written; empty on success.', resolve: (p) => p.errors }),
+  }),
+});
+
+const CreateCustomerPayload = builder.objectRef<PayloadShape>('CreateCustomerPayload').implement({
+  description: 'The new customer, or the reasons none was created.',
+  fields: (t) => ({
+    customer: t.field({
+      type: Customer,
+      nullable: true,
+      description: 'The customer created, at version 1; null when there are errors.',
+      resolve: (payload) => payload.customer,
+    }),
+    errors: t.field({ type: [CreateCustomerError], description: 'Every reason nothing was created; empty on success.', resolve: (p) => p.errors }),
+  }),
+});
+
+const IDEMPOTENCY_KEY_DESCRIPTION =
+  'A key (1 to 255 characters, per token) under which a retry returns the first response instead of writing again.';
+
+builder.mutationField('updateCustomer', (t) =>
+  t.field({
+    type: UpdateCustomerPayload,
+    description:
+      'Changes a customer with BigCommerce\'s "Update a Customer" semantics: fields left out stay, null clears optional ' +
+      'fields, and any error means nothing is written. Needs `customers:write`.',
+    authScopes: { 'customers:write': true },
+    args: {
+      id: t.arg.id({ required: true, description: 'The numeric customer id.' }),
+      input: t.arg({ type: UpdateCustomerInput, required: true, description: 'The fields to change.' }),
+      expectedVersion: t.arg.int({
+        description: 'The version the change is based on; when the customer is at another one, nothing is written (VERSION_CONFLICT).',
+      }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    resolve: async (_root, { id, input, expectedVersion }, ctx) =>
+      toPayload(await updateCustomer(ctx.db, { id, input, expectedVersion, actor: actor(ctx) })),
+  }),
+);
+
+builder.mutationField('createCustomer', (t) =>
+  t.field({
+    type: CreateCustomerPayload,
+    description: 'Creates a customer at version 1. Needs `customers:write`.',
+    authScopes: { 'customers:write': true },
+    args: {
+      input: t.arg({ type: CreateCustomerInput, required: true, description: 'The new customer\'s fields.' }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    resolve: async (_root, { input }, ctx) => toPayload(await createCustomer(ctx.db, { input, actor: actor(ctx) })),
+  }),
+);
