@@ -1,10 +1,18 @@
 /**
- * The real gateway: `createServer` from src/server.ts with production settings, on the project's
- * Prisma client, in a process of its own. Before listening it checks that the schema has what
- * the requested workload sends, and reports the variant unavailable otherwise.
+ * The real gateway: `createServer` from src/server.ts wired as `npm start` wires it in production
+ * (NODE_ENV=production, settings from the same environment variables), on the project's Prisma
+ * client, in a process of its own. Authentication, document limits, CSRF checks, request logs,
+ * metrics and rate limiting are all on. The one change: the rate-limit quota is raised so the
+ * bench's single token is never throttled, while every request still goes through the limiter.
+ *
+ * Before listening it checks that the schema has what the requested workload sends, and reports
+ * the variant unavailable otherwise.
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createDatabase } from '../../src/infra/database/prisma.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/http/logging.ts';
+import { MemoryRateLimitStore, PostgresRateLimitStore } from '../../src/http/rate-limit.ts';
+import { createDatabase, databasePool } from '../../src/infra/database/prisma.ts';
 import { schema } from '../../src/schema/index.ts';
 import { createServer } from '../../src/server.ts';
 import { databaseUrl, POOL_SIZE, serve, unavailable } from './serve.ts';
@@ -17,7 +25,35 @@ if (process.env.BENCH_NEEDS_PASSWORD === 'true') {
   if (!('authentication' in fields)) unavailable('UpdateCustomerInput has no authentication field yet');
 }
 
-const db = createDatabase({ connectionString: databaseUrl(), poolSize: POOL_SIZE });
-const yoga = createServer({ db, production: true });
+const UNTHROTTLED = '100000000';
+const config = loadConfig({
+  ...process.env,
+  NODE_ENV: 'production',
+  DATABASE_URL: databaseUrl(),
+  DATABASE_POOL_SIZE: String(POOL_SIZE),
+  RATE_LIMIT_REQUESTS: UNTHROTTLED,
+});
+const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize });
+// Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
+const logger = createLogger(config.logLevel);
+const yoga = createServer({
+  db,
+  logger,
+  production: config.production,
+  graphiql: config.graphiql,
+  introspection: config.introspection,
+  corsOrigins: config.corsOrigins,
+  limits: config.limits,
+  rateLimit: {
+    requests: config.rateLimit.requests,
+    windowMs: config.rateLimit.windowMs,
+    store: config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore(),
+  },
+  readinessTimeoutMs: config.readinessTimeoutMs,
+  poolSize: config.poolSize,
+});
 
-await serve(createHttpServer(yoga), () => db.$disconnect());
+await serve(createHttpServer(yoga), async () => {
+  await db.$disconnect();
+  logger.flush();
+});
