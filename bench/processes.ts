@@ -72,8 +72,9 @@ const START_TIMEOUT_MS = 60_000;
 export async function startServer(
   name: ServerName,
   env: Record<string, string>,
+  nodeFlags: string[] = [],
 ): Promise<BenchServer | { unavailable: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `bench/servers/${name}.ts`], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `bench/servers/${name}.ts`], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     // stdout (the gateway's request log in production) is written and thrown away, as a log

@@ -29,7 +29,8 @@ const USAGE = `usage: npm run bench -- [options]   (each option also reads the e
   --variants A,B       any of ${VARIANTS.join(',')}  BENCH_VARIANTS (all)
   --customers N        customers seeded                                BENCH_CUSTOMERS    (100000)
   --seed N             seed of the random customer ids                 BENCH_SEED         (1)
-  --no-startup         skip timing npm start to its first request      BENCH_STARTUP=false`;
+  --no-startup         skip timing npm start to its first request      BENCH_STARTUP=false
+  --profile            V8 CPU profiles of each server in bench/results/profiles/<run>/  BENCH_PROFILE=true`;
 
 interface Options {
   warmupS: number;
@@ -39,6 +40,7 @@ interface Options {
   customers: number;
   seed: number;
   startup: boolean;
+  profile: boolean;
 }
 
 function readOptions(): Options {
@@ -51,6 +53,7 @@ function readOptions(): Options {
       customers: { type: 'string' },
       seed: { type: 'string' },
       'no-startup': { type: 'boolean' },
+      profile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +79,7 @@ function readOptions(): Options {
     customers: Math.floor(number('--customers', values.customers ?? env.BENCH_CUSTOMERS ?? '100000', 1)),
     seed: Math.floor(number('--seed', values.seed ?? env.BENCH_SEED ?? '1', 0)),
     startup: !values['no-startup'] && env.BENCH_STARTUP !== 'false',
+    profile: values.profile === true || env.BENCH_PROFILE === 'true',
   };
 }
 
@@ -115,10 +119,13 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
   say('vacuum and checkpoint');
   await settle(database.client);
   say(`starting a fresh ${work.server} server`);
-  const server = await startServer(work.server, {
-    BENCH_DATABASE_URL: database.url,
-    BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0),
-  });
+  // One file per thread (tsx's loader runs on its own), hence a folder per run.
+  const profileDir = path.join(ROOT, 'bench', 'results', 'profiles', `${variant}-${connections}`);
+  const server = await startServer(
+    work.server,
+    { BENCH_DATABASE_URL: database.url, BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0) },
+    options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   if ('unavailable' in server) {
     say(`skipped: ${server.unavailable}`);
     return { ...entry, skipped: server.unavailable };
