@@ -10,7 +10,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { DEFAULTS, type Limits } from './config.ts';
 import type { Database } from './infra/database/prisma.ts';
 import { databasePool } from './infra/database/prisma.ts';
@@ -93,11 +93,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     useAPQ(),
     hardening &&
       EnvelopArmorPlugin({
-        maxDepth: { n: limits.maxDepth, exposeLimits: false, flattenFragments: true },
-        maxAliases: { n: limits.maxAliases, exposeLimits: false },
-        maxTokens: { n: limits.maxTokens, exposeLimits: false },
-        maxDirectives: { n: limits.maxDirectives, exposeLimits: false },
-        costLimit: { maxCost: limits.maxCost, exposeLimits: false },
+        maxDepth: { n: limits.maxDepth, flattenFragments: true, ...refuse('The query is nested too deeply.') },
+        maxAliases: { n: limits.maxAliases, ...refuse('The query uses too many aliases.') },
+        maxTokens: { n: limits.maxTokens, ...refuse('The query is too long.') },
+        maxDirectives: { n: limits.maxDirectives, ...refuse('The query uses too many directives.') },
+        costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
         blockFieldSuggestion: { enabled: true },
       }),
     !introspection && {
@@ -121,6 +121,24 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     context: ({ request }): Context => ({ db, principal: requestState(request).principal }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });
+}
+
+/**
+ * How armor refuses a document: a 400 with code QUERY_TOO_COMPLEX and a message naming the kind
+ * of limit but neither the limit nor the measured value, so probing the limits gains nothing.
+ * (Armor's own error says "Syntax Error", is answered with status 200, and with
+ * `exposeLimits` on tells the numbers.)
+ */
+function refuse(message: string) {
+  return {
+    exposeLimits: false,
+    propagateOnRejection: false,
+    onReject: [
+      () => {
+        throw createGraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+      },
+    ],
+  };
 }
 
 /** CORS headers only for allowed origins; without any, browsers on other origins are refused. */
