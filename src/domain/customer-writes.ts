@@ -3,6 +3,8 @@
  * hashes a new password outside any transaction (argon2 must never run while a row is locked),
  * then `apply*` does every database read and write inside one transaction it is given, so that
  * whatever else must be stored with a write (idempotency records) commits or rolls back with it.
+ * `createCustomer` and `updateCustomer` do both, in a transaction of their own or nested in one
+ * they are given.
  */
 import type { Customer } from '../generated/prisma/client.ts';
 import type { Database } from '../infra/database/prisma.ts';
@@ -58,9 +60,9 @@ export async function createCustomer(client: Database | Transaction, command: Cr
 }
 
 /**
- * Runs a write in a new transaction, or in the one given. When the database refuses the write
- * (WriteRefused), a transaction opened here rolls back and the refusal becomes the result; a
- * given transaction is aborted by then, so the refusal goes on up to whoever opened it.
+ * Runs a write in a new transaction, or nested in the one given. When the database refuses the
+ * write (WriteRefused), the write's own (nested) transaction rolls back and the refusal becomes
+ * the result; a caller's surrounding transaction stays usable.
  */
 export async function writeInTransaction<T>(
   client: Database | Transaction,
@@ -69,7 +71,7 @@ export async function writeInTransaction<T>(
   try {
     return await inTransaction(client, work);
   } catch (error) {
-    if (error instanceof WriteRefused && '$transaction' in client) return refused(error.errors);
+    if (error instanceof WriteRefused) return refused(error.errors);
     throw error;
   }
 }

@@ -88,14 +88,13 @@ export const CUSTOMER_FIELDS = /* GraphQL */ `
 const ERROR_FIELDS = /* GraphQL */ `
   __typename
   ... on Error { code path message }
-  ... on VersionConflictError { currentVersion }
 `;
 
 export const UPDATE_CUSTOMER = /* GraphQL */ `
   mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {
     updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) {
       customer { ${CUSTOMER_FIELDS} }
-      errors { ${ERROR_FIELDS} }
+      errors { ${ERROR_FIELDS} ... on VersionConflictError { currentVersion } }
     }
   }
 `;

@@ -10,7 +10,10 @@ export type Transaction = Prisma.TransactionClient;
  */
 const OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
 
-/** Runs `work` in the transaction it is given, or in a new one it opens and commits. */
+/**
+ * Runs `work` in a new transaction, or, given one, in a nested transaction inside it (Prisma
+ * makes that a SAVEPOINT): a failure then undoes `work` alone and the caller's transaction goes on.
+ */
 export function inTransaction<T>(client: Database | Transaction, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return '$transaction' in client ? client.$transaction(work, OPTIONS) : work(client);
+  return client.$transaction(work, OPTIONS);
 }
