@@ -6,7 +6,7 @@
  * Uses DATABASE_URL, or the embedded database when it is unset.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { locateDatabase } from '../src/infra/database/connect.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';
@@ -17,18 +17,34 @@ const USAGE = `usage:
   npm run --silent token -- list
   npm run --silent token -- revoke NAME|ID`;
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-});
-const [command, target] = positionals;
-if (values.help || !command || !['create', 'list', 'revoke'].includes(command)) {
-  console.error(USAGE);
-  process.exit(values.help ? 0 : 2);
+function usage(problem?: string): never {
+  console.error(problem ? `${problem}\n${USAGE}` : USAGE);
+  process.exit(problem ? 2 : 0);
 }
 
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+} catch (error) {
+  usage((error as Error).message); // an unknown or malformed option
+}
+const { positionals, values } = parsed;
+const [command, target] = positionals;
+if (values.help) usage();
+if (!command || !['create', 'list', 'revoke'].includes(command)) usage(command ? `unknown command "${command}"` : 'give a command');
+
 // Progress goes to stderr: stdout carries only the result, so `$(npm run --silent token ...)` works.
-const config = loadConfig();
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
 const location = await locateDatabase(config, (message) => console.error(message));
 const db = createDatabase({ connectionString: location.url, poolSize: 1 });
 let exitCode = 0;
@@ -51,9 +67,10 @@ try {
     console.error(`revoked ${target}`);
   }
 } catch (error) {
-  if (!(error instanceof TokenError)) throw error;
-  console.error(error.message);
-  exitCode = 2;
+  // A known mistake gets its message; anything else (the database unreachable) its message too,
+  // without a stack trace, and a different exit code.
+  console.error(error instanceof Error ? error.message : String(error));
+  exitCode = error instanceof TokenError ? 2 : 1;
 } finally {
   await db.$disconnect();
   await location.embedded?.stop();
