@@ -68,6 +68,11 @@ export function passwordWeaknesses(password: string, policy: Readonly<PasswordPo
   return reasons;
 }
 
+/** Hashes being computed and hashes waiting for a turn (for metrics and tests). */
+export function hashingLoad(): { running: number; waiting: number } {
+  return { running: hashing.activeCount, waiting: hashing.pendingCount };
+}
+
 export function hashPassword(password: string): Promise<string> {
   return hashing(() => hash(password, ARGON2_PARAMETERS));
 }
