@@ -274,6 +274,8 @@ async function main(): Promise<number> {
     }
   }
 
+  // An interrupted bench leaves the previous results alone.
+  if (aborting) return 1;
   const resultsDir = path.join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(entries, null, 2)}\n`);
