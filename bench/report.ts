@@ -96,7 +96,7 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
       );
     }
   }
-  const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && entry.rssPeakMb !== null);
+  const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && typeof entry.rssPeakMb === 'number');
   for (const entry of memory) {
     notes.push(`${entry.variant} @${entry.connections} resident memory: ${fixed(entry.rssAfterWarmupMb, 0)} MiB after warm-up, ${fixed(entry.rssPeakMb, 0)} MiB at peak`);
   }
