@@ -4,7 +4,7 @@
  * guessed from the hash, and a token is checked on every request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../infra/database/prisma.ts';
+import { databasePool, type Database } from '../infra/database/prisma.ts';
 
 export const SCOPES = ['customers:read', 'customers:write'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -60,19 +60,31 @@ export const LAST_USED_PRECISION_MS = 60_000;
 
 /**
  * The principal a presented secret stands for, or null when it is unknown or revoked.
- * One indexed read per request; `lastUsedAt` is written at most once a minute per token, in the
- * background, and guarded in SQL too so replicas do not all write it.
+ * This runs on every request, so it is one indexed lookup as a prepared statement straight on
+ * the pool (a Prisma query costs about three times as much here). `lastUsedAt` is written at
+ * most once a minute per token, in the background, and guarded in SQL so replicas do not all
+ * write it.
  */
 export async function authenticate(db: Database, secret: string): Promise<Principal | null> {
   if (!secret.startsWith(PREFIX)) return null;
-  const token = await db.apiToken.findUnique({
-    where: { tokenHash: hashToken(secret) },
-    select: { id: true, name: true, scopes: true, lastUsedAt: true, revokedAt: true },
-  });
-  if (!token || token.revokedAt) return null;
-  if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() >= LAST_USED_PRECISION_MS) touch(db, token.id);
+  const { rows } = await databasePool(db).query<TokenRow>({ name: 'cgw_authenticate', text: LOOKUP, values: [hashToken(secret)] });
+  const token = rows[0];
+  if (!token || token.revoked_at) return null;
+  if (!token.last_used_at || Date.now() - token.last_used_at.getTime() >= LAST_USED_PRECISION_MS) touch(db, token.id);
   return { tokenId: token.id, name: token.name, scopes: effectiveScopes(token.scopes) };
 }
+
+interface TokenRow {
+  id: number;
+  name: string;
+  scopes: string[];
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const LOOKUP = 'SELECT id, name, scopes, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1';
+const TOUCH = `UPDATE api_tokens SET last_used_at = now()
+  WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2::double precision / 1000))`;
 
 const touching = new WeakMap<Database, Set<number>>();
 
@@ -81,10 +93,8 @@ function touch(db: Database, tokenId: number): void {
   if (!pending) touching.set(db, (pending = new Set()));
   if (pending.has(tokenId)) return;
   pending.add(tokenId);
-  const now = new Date();
-  const stale = new Date(now.getTime() - LAST_USED_PRECISION_MS);
-  db.apiToken
-    .updateMany({ where: { id: tokenId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: stale } }] }, data: { lastUsedAt: now } })
+  databasePool(db)
+    .query(TOUCH, [tokenId, LAST_USED_PRECISION_MS])
     // Bookkeeping only: a failure (the database going away) must not fail or delay the request.
     .catch(() => {})
     .finally(() => pending.delete(tokenId));
