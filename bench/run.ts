@@ -156,7 +156,9 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
       random: seededRandom(options.seed * 1_000 + run),
       onMeasureStart: () => {
         start = snapshot();
-        entry.rssAfterWarmupMb = round(rssMb(server.pid) ?? null, 1);
+        const rss = rssMb(server.pid) ?? null;
+        entry.rssAfterWarmupMb = round(rss, 1);
+        peakRss = Math.max(peakRss, rss ?? 0);
         say(`measuring ${options.durationS} s`);
       },
       onMeasureEnd: () => {
