@@ -3,7 +3,7 @@
  * clears, and the password rules. Every problem of an input is collected, none stops the others.
  */
 import { isIP } from 'node:net';
-import type { DomainError, ErrorPath } from './errors.ts';
+import type { DomainError, ErrorPath, PlainErrorCode } from './errors.ts';
 import { isNegative, parseDecimal, DecimalFormatError } from './money.ts';
 import { passwordWeaknesses } from './passwords.ts';
 
@@ -126,8 +126,8 @@ function checkInput(input: CustomerInput, base: ErrorPath, mode: 'update' | 'cre
   const values: CustomerValues = {};
   const errors: DomainError[] = [];
   const at = (...rest: string[]) => [...base, ...rest];
-  const fail = (code: DomainError['code'], path: ErrorPath, message: string) => {
-    errors.push({ code, path, message } as DomainError);
+  const fail = (code: PlainErrorCode, path: ErrorPath, message: string) => {
+    errors.push({ code, path, message });
   };
 
   for (const field of CUSTOMER_FIELDS) {
@@ -185,7 +185,7 @@ type Checked<T> = { value: T } | { error: DomainError };
 
 function checkText(field: TextField, given: string | null, path: ErrorPath): Checked<string | null> {
   const rule: TextRule = TEXT_RULES[field];
-  const error = (code: DomainError['code'], message: string): Checked<never> => ({ error: { code, path, message } as DomainError });
+  const error = (code: PlainErrorCode, message: string): Checked<never> => ({ error: { code, path, message } });
   if (given === null) {
     return rule.required ? error('REQUIRED', `${field} is required and cannot be cleared`) : { value: null };
   }

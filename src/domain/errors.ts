@@ -21,8 +21,11 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Where in the mutation's arguments the problem is, e.g. ["input", "email"]. */
 export type ErrorPath = readonly string[];
 
+/** Every code but VERSION_CONFLICT, which also carries the version the customer is at. */
+export type PlainErrorCode = Exclude<ErrorCode, 'VERSION_CONFLICT'>;
+
 export type DomainError =
-  | { code: Exclude<ErrorCode, 'VERSION_CONFLICT'>; path: ErrorPath; message: string }
+  | { code: PlainErrorCode; path: ErrorPath; message: string }
   | { code: 'VERSION_CONFLICT'; path: ErrorPath; message: string; currentVersion: number };
 
 /** What every write returns: the customer as it now is, or the reasons nothing was written. */
