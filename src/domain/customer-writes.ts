@@ -72,8 +72,20 @@ export async function writeInTransaction<T>(
     return await inTransaction(client, work);
   } catch (error) {
     if (error instanceof WriteRefused) return refused(error.errors);
-    throw error;
+    throw withoutArguments(error);
   }
+}
+
+/**
+ * Prisma's messages for a malformed call print the call's arguments, which for a password write
+ * include the new hash. An unexpected failure goes on without them: its kind and code remain.
+ */
+function withoutArguments(error: unknown): unknown {
+  if (!(error instanceof Error) || !('clientVersion' in error)) return error;
+  const { code } = error as { code?: unknown };
+  const safe = new Error(`The customer write failed in the database client (${error.name}${typeof code === 'string' ? ` ${code}` : ''})`);
+  safe.name = 'CustomerWriteError';
+  return Object.assign(safe, { code });
 }
 
 export async function prepareUpdate(command: UpdateCustomerCommand): Promise<PreparedUpdate> {
