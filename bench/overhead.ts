@@ -23,7 +23,7 @@ import { createLogger } from '../src/http/logging.ts';
 import { MemoryRateLimitStore, PostgresRateLimitStore } from '../src/http/rate-limit.ts';
 import { startEmbeddedPostgres } from '../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
-import { createDatabase, databasePool } from '../src/infra/database/prisma.ts';
+import { createDatabase } from '../src/infra/database/prisma.ts';
 import { createServer, type ServerDependencies } from '../src/server.ts';
 
 const { values } = parseArgs({
@@ -86,7 +86,7 @@ async function main() {
     const variants: Array<[string, ServerDependencies]> = [
       ['bare (hardening off)', { db, hardening: false, rateLimit: false }],
       ['hardened, rate limit in memory', { db, logger, rateLimit: { requests: unlimited, windowMs: 60_000, store: new MemoryRateLimitStore() } }],
-      ['hardened, rate limit in PostgreSQL', { db, logger, rateLimit: { requests: unlimited, windowMs: 60_000, store: new PostgresRateLimitStore(databasePool(db)) } }],
+      ['hardened, rate limit in PostgreSQL', { db, logger, rateLimit: { requests: unlimited, windowMs: 60_000, store: PostgresRateLimitStore.open(url, 3) } }],
     ];
     const targets = [];
     for (const [name, deps] of variants) {

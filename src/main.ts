@@ -4,14 +4,14 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
-import { createDatabase, databasePool } from './infra/database/prisma.ts';
+import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { seedDemoCustomers } from './infra/database/seed.ts';
 import { generatePassword, hashPassword } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
 import { createLogger } from './http/logging.ts';
-import { MemoryRateLimitStore, PostgresRateLimitStore } from './http/rate-limit.ts';
+import { MemoryRateLimitStore, PostgresRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { closeHttpServer } from './http/shutdown.ts';
 import { createServer } from './server.ts';
 
@@ -52,6 +52,10 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const rateLimitStore: RateLimitStore =
+    config.rateLimit.store === 'postgres'
+      ? PostgresRateLimitStore.open(location.url, Math.max(2, Math.ceil(config.poolSize / 4)))
+      : new MemoryRateLimitStore();
   let shuttingDown = false;
   const yoga = createServer({
     db,
@@ -67,7 +71,7 @@ async function main(): Promise<void> {
       config.rateLimit.requests > 0 && {
         requests: config.rateLimit.requests,
         windowMs: config.rateLimit.windowMs,
-        store: config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore(),
+        store: rateLimitStore,
       },
     readinessTimeoutMs: config.readinessTimeoutMs,
     isShuttingDown: () => shuttingDown,
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     // Stop accepting, let requests in flight finish (bounded), then close the pool and database.
     const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);
     if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
+    await rateLimitStore.close?.().catch(() => {});
     await stopDatabase();
     say('stopped');
     logger.flush();

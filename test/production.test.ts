@@ -61,8 +61,9 @@ describe('development GraphiQL', () => {
     const withToken = await startTestServer({ database, developmentToken: token });
     try {
       const html = await (await browserGet(withToken.url)).text();
-      // yoga renders `YogaGraphiQL.renderYogaGraphiQL(root, <options as JSON>)` into the page
-      const options = JSON.parse(/renderYogaGraphiQL\(root,(\{.*\})\)\}\)<\/script>/s.exec(html)![1]!);
+      // the page ends with `YogaGraphiQL.renderYogaGraphiQL(<root element>, <options as JSON>)`
+      const call = html.slice(html.lastIndexOf('YogaGraphiQL.renderYogaGraphiQL('));
+      const options = JSON.parse(/^YogaGraphiQL\.renderYogaGraphiQL\(\s*[^,]+,\s*(\{.*\})\s*,?\s*\)/s.exec(call)![1]!);
       expect(JSON.parse(options.headers)).toEqual({ 'X-Auth-Token': token });
       expect(options.defaultQuery).toBe(EXAMPLE_OPERATION);
       expect(options.defaultQuery).toMatch(/mutation UpdateCustomer \{\s+updateCustomer\(id: "1", input: \{/);

@@ -84,19 +84,23 @@ describe('per-token rate limit in PostgreSQL, shared by replicas', () => {
   let database: TestDatabase;
   let replicas: TestServer[];
   let secondPool: Database;
+  let ownStore: PostgresRateLimitStore;
   beforeAll(async () => {
     database = await createTestDatabase();
     // Two replicas: each its own server, pool and store object; one database between them.
     secondPool = createDatabase({ connectionString: database.url, poolSize: 3 });
-    const settings = (db: Database) => ({ requests: 4, windowMs: 60_000, store: new PostgresRateLimitStore(databasePool(db)) });
+    // The first replica counts through the application's pool, the second through a store with
+    // a pool of its own, as `npm start` sets it up (RATE_LIMIT_STORE=postgres).
+    ownStore = PostgresRateLimitStore.open(database.url);
     replicas = [
-      await startTestServer({ database, rateLimit: settings(database.db) }),
-      await startTestServer({ database: { ...database, db: secondPool }, rateLimit: settings(secondPool) }),
+      await startTestServer({ database, rateLimit: { requests: 4, windowMs: 60_000, store: new PostgresRateLimitStore(databasePool(database.db)) } }),
+      await startTestServer({ database: { ...database, db: secondPool }, rateLimit: { requests: 4, windowMs: 60_000, store: ownStore } }),
     ];
   });
   afterAll(async () => {
     for (const replica of replicas) await replica.close();
     await secondPool.$disconnect();
+    await ownStore.close();
     await database.close();
   });
 
