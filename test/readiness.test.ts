@@ -62,16 +62,29 @@ describe('/readyz', () => {
     expect(down.ms).toBeLessThan(1_500);
     // the process itself is still alive
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    // and GraphQL answers an error quickly instead of hanging
+    // and GraphQL answers a retryable error quickly instead of hanging
     const started = performance.now();
     const query = await server.graphql('{ customer(id: "1") { id } }');
-    expect(query.status).toBe(500);
-    expect(query.body.errors![0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(query.status).toBe(503);
+    expect(query.body.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
     expect(performance.now() - started).toBeLessThan(6_000);
 
     postgres = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), settings: SETTINGS, port });
     await expect.poll(async () => (await readiness()).status, { timeout: 10_000, interval: 200 }).toBe(200);
     const after = await server.graphql('{ customer(id: "1") { id } }');
     expect(after.status).toBe(200);
+  });
+
+  it('is 503 once shutdown has begun, while the database still answers', async () => {
+    let shuttingDown = false;
+    const draining = await startTestServer({ database: server.database, isShuttingDown: () => shuttingDown });
+    try {
+      expect((await fetch(`${draining.url}/readyz`)).status).toBe(200);
+      shuttingDown = true;
+      expect((await fetch(`${draining.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${draining.url}/healthz`)).status).toBe(200);
+    } finally {
+      await draining.close();
+    }
   });
 });
