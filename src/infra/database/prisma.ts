@@ -25,6 +25,12 @@ export function createDatabase({ connectionString, poolSize = 10 }: DatabaseOpti
   // An idle connection the server drops (a restart, a failover) must not crash the process;
   // the pool replaces it on next use.
   pool.on('error', () => {});
+  // A connection the server ends while it is checked out (a terminated backend, a restart) emits
+  // 'error' on its client; a client with no listener at that moment would crash the process.
+  // Prisma's adapter listens only once its transaction has started, a moment too late when the
+  // error arrives with the connection's first bytes. Queries on the client still fail, and the
+  // pool drops it when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // `$disconnect()` ends the pool too, so callers have one thing to close.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
