@@ -75,8 +75,8 @@ interface TextRule {
 }
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
-/** NUL, or half of a surrogate pair without its other half. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** NUL, or half of a surrogate pair without its other half: text PostgreSQL cannot store as sent. */
+export const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Lengths are in characters (Unicode code points), as PostgreSQL's varchar counts them. */
 export const TEXT_RULES = {
@@ -190,7 +190,7 @@ function checkText(field: TextField, given: string | null, path: ErrorPath): Che
     return rule.required ? error('REQUIRED', `${field} is required and cannot be cleared`) : { value: null };
   }
   // PostgreSQL cannot store NUL, and a lone surrogate would be stored as something else.
-  if (UNSTORABLE.test(given)) return error('INVALID', `${field} contains characters that cannot be stored`);
+  if (UNSTORABLE_TEXT.test(given)) return error('INVALID', `${field} contains characters that cannot be stored`);
   const value = given.trim();
   if (value === '') {
     // A blank optional field is the same as no value: one way to say "none".

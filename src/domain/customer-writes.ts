@@ -4,16 +4,21 @@
  * then `apply*` does every database read and write inside one transaction it is given, so that
  * whatever else must be stored with a write (idempotency records) commits or rolls back with it.
  * `createCustomer` and `updateCustomer` do both, in a transaction of their own or nested in one
- * they are given.
+ * they are given; given an idempotency key, they run under it (see idempotency.ts).
  */
 import type { Customer } from '../generated/prisma/client.ts';
 import type { Database } from '../infra/database/prisma.ts';
-import { inTransaction, type Transaction } from '../infra/database/transaction.ts';
+import type { Transaction } from '../infra/database/transaction.ts';
 import { parseCustomerId } from './customer-id.ts';
 import { changedFields, createdFields, PASSWORD_CHANGE, recordChange } from './customer-history.ts';
 import { checkCreateInput, checkUpdateInput, CUSTOMER_FIELDS, type CustomerInput, type CustomerValues } from './customer-input.ts';
-import { refused, WriteRefused, type DomainError, type WriteResult } from './errors.ts';
+import type { CustomerView } from './customer-snapshot.ts';
+import { refused, WriteRefused, type DomainError, type ErrorPath, type WriteResult, type WriteResults } from './errors.ts';
+import { runIdempotent, type IdempotencyScope } from './idempotency.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
+import { writeInTransaction } from './write-transaction.ts';
+
+export { writeInTransaction } from './write-transaction.ts';
 
 export interface UpdateCustomerCommand {
   /** The customer id as the client sent it. */
@@ -23,11 +28,14 @@ export interface UpdateCustomerCommand {
   expectedVersion?: number | null;
   /** Who writes: the API token's name, recorded in the customer's history. */
   actor: string;
+  /** When given, a retry with the same key and arguments gets the first response again. */
+  idempotency?: IdempotencyScope | undefined;
 }
 
 export interface CreateCustomerCommand {
   input: CustomerInput;
   actor: string;
+  idempotency?: IdempotencyScope | undefined;
 }
 
 export interface PreparedUpdate {
@@ -49,64 +57,78 @@ export interface PreparedCreate {
   errors: DomainError[];
 }
 
-export async function updateCustomer(client: Database | Transaction, command: UpdateCustomerCommand): Promise<WriteResult<Customer>> {
+export async function updateCustomer(client: Database | Transaction, command: UpdateCustomerCommand): Promise<WriteResult<CustomerView>> {
+  if (command.idempotency) {
+    const result = await runIdempotent(client, command.idempotency, {
+      operation: 'updateCustomer',
+      // Left out and null mean the same here: no version check.
+      arguments: { id: command.id, input: command.input, expectedVersion: command.expectedVersion ?? null },
+      prepare: (argumentErrors) => prepareUpdate(command, argumentErrors),
+      errorsOf: (prepared) => prepared.errors,
+      passwordHashesOf: (prepared) => inputPassword(prepared.passwordHash),
+      apply: async (tx, prepared) => asList(await applyUpdate(tx, prepared)),
+    });
+    return single(result);
+  }
   const prepared = await prepareUpdate(command);
   return writeInTransaction(client, (tx) => applyUpdate(tx, prepared));
 }
 
-export async function createCustomer(client: Database | Transaction, command: CreateCustomerCommand): Promise<WriteResult<Customer>> {
+export async function createCustomer(client: Database | Transaction, command: CreateCustomerCommand): Promise<WriteResult<CustomerView>> {
+  if (command.idempotency) {
+    const result = await runIdempotent(client, command.idempotency, {
+      operation: 'createCustomer',
+      arguments: { input: command.input },
+      prepare: (argumentErrors) => prepareCreate(command, argumentErrors),
+      errorsOf: (prepared) => prepared.errors,
+      passwordHashesOf: (prepared) => inputPassword(prepared.passwordChosen ? prepared.passwordHash : undefined),
+      apply: async (tx, prepared) => asList(await applyCreate(tx, prepared)),
+    });
+    return single(result);
+  }
   const prepared = await prepareCreate(command);
   return writeInTransaction(client, (tx) => applyCreate(tx, prepared));
 }
 
-/**
- * Runs a write in a new transaction, or nested in the one given. When the database refuses the
- * write (WriteRefused), the write's own (nested) transaction rolls back and the refusal becomes
- * the result; a caller's surrounding transaction stays usable.
- */
-export async function writeInTransaction<T>(
-  client: Database | Transaction,
-  work: (tx: Transaction) => Promise<WriteResult<T>>,
-): Promise<WriteResult<T>> {
-  try {
-    return await inTransaction(client, work);
-  } catch (error) {
-    if (error instanceof WriteRefused) return refused(error.errors);
-    throw withoutArguments(error);
-  }
+/** The hash of the password at `input.authentication.password`, by that path, for an idempotency record. */
+function inputPassword(hash: string | undefined): Record<string, string> {
+  return hash === undefined ? {} : { 'input.authentication.password': hash };
+}
+
+function asList<T>(result: WriteResult<T>): WriteResults<T> {
+  return result.customer === null ? { customers: null, errors: result.errors } : { customers: [result.customer], errors: [] };
+}
+
+function single<T>(result: WriteResults<T>): WriteResult<T> {
+  const [customer] = result.customers ?? [];
+  return customer === undefined ? refused(result.errors) : { customer, errors: [] };
 }
 
 /**
- * Prisma's messages for a malformed call print the call's arguments, which for a password write
- * include the new hash. An unexpected failure goes on without them: its kind and code remain.
+ * `argumentErrors` are problems with the mutation's other arguments (its idempotency key),
+ * reported with the input's own.
  */
-function withoutArguments(error: unknown): unknown {
-  if (!(error instanceof Error) || !('clientVersion' in error)) return error;
-  const { code } = error as { code?: unknown };
-  const safe = new Error(`The customer write failed in the database client (${error.name}${typeof code === 'string' ? ` ${code}` : ''})`);
-  safe.name = 'CustomerWriteError';
-  return Object.assign(safe, { code });
-}
-
-export async function prepareUpdate(command: UpdateCustomerCommand): Promise<PreparedUpdate> {
+export async function prepareUpdate(command: UpdateCustomerCommand, argumentErrors: DomainError[] = []): Promise<PreparedUpdate> {
   const checked = checkUpdateInput(command.input);
+  const errors = [...argumentErrors, ...checked.errors];
   // A password is hashed only for a write that can happen: a refused request costs no argon2.
-  const passwordHash = checked.password !== undefined && checked.errors.length === 0 ? await hashPassword(checked.password) : undefined;
+  const passwordHash = checked.password !== undefined && errors.length === 0 ? await hashPassword(checked.password) : undefined;
   return {
     customerId: parseCustomerId(command.id),
     expectedVersion: command.expectedVersion ?? null,
     actor: command.actor,
     values: checked.values,
     passwordHash,
-    errors: checked.errors,
+    errors,
   };
 }
 
-export async function prepareCreate(command: CreateCustomerCommand): Promise<PreparedCreate> {
+export async function prepareCreate(command: CreateCustomerCommand, argumentErrors: DomainError[] = []): Promise<PreparedCreate> {
   const checked = checkCreateInput(command.input);
+  const errors = [...argumentErrors, ...checked.errors];
   const passwordChosen = checked.password !== undefined;
-  const passwordHash = checked.errors.length === 0 ? await hashPassword(checked.password ?? generatePassword()) : '';
-  return { actor: command.actor, values: checked.values, passwordHash, passwordChosen, errors: checked.errors };
+  const passwordHash = errors.length === 0 ? await hashPassword(checked.password ?? generatePassword()) : '';
+  return { actor: command.actor, values: checked.values, passwordHash, passwordChosen, errors };
 }
 
 /**
@@ -186,8 +208,8 @@ export async function applyCreate(tx: Transaction, prepared: PreparedCreate): Pr
   return { customer, errors: [] };
 }
 
-function takenError(email: string): DomainError {
-  return { code: 'TAKEN', path: ['input', 'email'], message: `Another customer already uses ${email}` };
+export function takenError(email: string, path: ErrorPath = ['input', 'email']): DomainError {
+  return { code: 'TAKEN', path, message: `Another customer already uses ${email}` };
 }
 
 /**
@@ -213,16 +235,28 @@ async function refuseTakenEmail<T>(write: () => Promise<T>, email: string | unde
   }
 }
 
-function isEmailUniqueViolation(error: unknown): boolean {
+export function isEmailUniqueViolation(error: unknown): boolean {
   const { code, meta } = error as { code?: unknown; meta?: unknown };
   // Prisma names the index (customers_email_key) or the fields, depending on the adapter.
   return code === 'P2002' && JSON.stringify(meta ?? null).includes('email');
 }
 
-const RANK = new Map<string, number>([['id', -2], ['expectedVersion', -1], ...CUSTOMER_FIELDS.map((field, index) => [field, index] as const), ['authentication', CUSTOMER_FIELDS.length]]);
+const RANK = new Map<string, number>([
+  ['id', -2],
+  ['expectedVersion', -1],
+  ...CUSTOMER_FIELDS.map((field, index) => [field, index] as const),
+  ['authentication', CUSTOMER_FIELDS.length],
+  ['idempotencyKey', CUSTOMER_FIELDS.length + 1],
+]);
 
-/** Errors in the order of the arguments and fields they are about. */
-function inOrder(errors: DomainError[]): DomainError[] {
-  const rank = (error: DomainError) => RANK.get(error.path[0] === 'input' ? (error.path[1] ?? '') : (error.path[0] ?? '')) ?? 0;
+/**
+ * Errors in the order of the arguments and fields they are about. `base` is where one write's
+ * arguments sit (["items", "3"] for a batch item); errors elsewhere keep their places.
+ */
+export function inOrder(errors: DomainError[], base: ErrorPath = []): DomainError[] {
+  const rank = (error: DomainError) => {
+    const path = error.path.slice(base.length);
+    return RANK.get(path[0] === 'input' ? (path[1] ?? '') : (path[0] ?? '')) ?? 0;
+  };
   return [...errors].sort((a, b) => rank(a) - rank(b));
 }

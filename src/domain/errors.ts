@@ -31,6 +31,9 @@ export type DomainError =
 /** What every write returns: the customer as it now is, or the reasons nothing was written. */
 export type WriteResult<T> = { customer: T; errors: [] } | { customer: null; errors: DomainError[] };
 
+/** What a write of several customers returns (a batch, or any write behind an idempotency key). */
+export type WriteResults<T> = { customers: T[]; errors: [] } | { customers: null; errors: DomainError[] };
+
 export function refused(errors: DomainError[]): { customer: null; errors: DomainError[] } {
   return { customer: null, errors };
 }

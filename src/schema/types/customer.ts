@@ -4,8 +4,10 @@ import { createGraphQLError } from 'graphql-yoga';
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
 import { parseCustomerId } from '../../domain/customer-id.ts';
 import { customerWhere, decodeCursor, encodeCursor, PAGE_SIZE, pageSize } from '../../domain/customer-search.ts';
+import type { CustomerView } from '../../domain/customer-snapshot.ts';
 import { createCustomer, updateCustomer } from '../../domain/customer-writes.ts';
 import type { WriteResult } from '../../domain/errors.ts';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyScope } from '../../domain/idempotency.ts';
 import { builder, type Context } from '../builder.ts';
 import { CreateCustomerInput, CustomerFilter, UpdateCustomerInput } from './customer-inputs.ts';
 import { CreateCustomerError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
@@ -115,14 +117,32 @@ function badArgument(message: string) {
 
 type PayloadShape = { customer: CustomerRow | null; errors: ErrorShape[] };
 
-function toPayload(result: WriteResult<CustomerRow>): PayloadShape {
-  return { customer: result.customer, errors: toErrorShapes(result.errors) };
+/**
+ * A customer as the Customer type resolves it. Its fields read only the columns a CustomerView
+ * has, and one restored from an idempotency record has no password hash at all.
+ */
+function asCustomer(customer: CustomerView): CustomerRow {
+  return customer as unknown as CustomerRow;
 }
 
-/** The token's name; mutations run only for a token with `customers:write`, so there is one. */
-function actor(ctx: Context): string {
+function toPayload(result: WriteResult<CustomerView>): PayloadShape {
+  return { customer: result.customer && asCustomer(result.customer), errors: toErrorShapes(result.errors) };
+}
+
+/** The token behind a mutation; mutations run only for a token with `customers:write`, so there is one. */
+function principal(ctx: Context) {
   if (!ctx.principal) throw new Error('a mutation ran without a principal');
-  return ctx.principal.name;
+  return ctx.principal;
+}
+
+/** The token's name: the actor recorded in history. */
+function actor(ctx: Context): string {
+  return principal(ctx).name;
+}
+
+/** Keys belong to the token that sent them: another token's same key is another key. */
+function idempotency(ctx: Context, key: string | null | undefined): IdempotencyScope | undefined {
+  return key === null || key === undefined ? undefined : { tokenId: principal(ctx).tokenId, key };
 }
 
 const UpdateCustomerPayload = builder.objectRef<PayloadShape>('UpdateCustomerPayload').implement({
@@ -152,7 +172,9 @@ const CreateCustomerPayload = builder.objectRef<PayloadShape>('CreateCustomerPay
 });
 
 const IDEMPOTENCY_KEY_DESCRIPTION =
-  'A key (1 to 255 characters, per token) under which a retry returns the first response instead of writing again.';
+  `A key (1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters, per token) for safe retries: the first completed response is stored ` +
+  'with the write, and a retry with the same key and arguments gets it again without writing; the same key with other ' +
+  'arguments is IDEMPOTENCY_KEY_REUSED. A refused request stores nothing and may be retried. Keys are kept for at least 24 hours.';
 
 builder.mutationField('updateCustomer', (t) =>
   t.field({
@@ -169,8 +191,8 @@ builder.mutationField('updateCustomer', (t) =>
       }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    resolve: async (_root, { id, input, expectedVersion }, ctx) =>
-      toPayload(await updateCustomer(ctx.db, { id, input, expectedVersion, actor: actor(ctx) })),
+    resolve: async (_root, { id, input, expectedVersion, idempotencyKey }, ctx) =>
+      toPayload(await updateCustomer(ctx.db, { id, input, expectedVersion, actor: actor(ctx), idempotency: idempotency(ctx, idempotencyKey) })),
   }),
 );
 
@@ -183,6 +205,7 @@ builder.mutationField('createCustomer', (t) =>
       input: t.arg({ type: CreateCustomerInput, required: true, description: 'The new customer\'s fields.' }),
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
-    resolve: async (_root, { input }, ctx) => toPayload(await createCustomer(ctx.db, { input, actor: actor(ctx) })),
+    resolve: async (_root, { input, idempotencyKey }, ctx) =>
+      toPayload(await createCustomer(ctx.db, { input, actor: actor(ctx), idempotency: idempotency(ctx, idempotencyKey) })),
   }),
 );

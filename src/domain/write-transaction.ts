@@ -1,0 +1,45 @@
+/**
+ * The transaction every customer write runs in: a refusal thrown inside (WriteRefused) rolls it
+ * back and becomes a result, and any other failure rolls it back and goes on without secrets.
+ */
+import type { Database } from '../infra/database/prisma.ts';
+import { inTransaction, type Transaction } from '../infra/database/transaction.ts';
+import { refused, WriteRefused, type DomainError, type WriteResult } from './errors.ts';
+
+/**
+ * Runs a write in a new transaction, or nested in the one given. When the database refuses the
+ * write (WriteRefused), the write's own (nested) transaction rolls back and the refusal becomes
+ * the result; a caller's surrounding transaction stays usable.
+ */
+export function writeInTransaction<T>(
+  client: Database | Transaction,
+  work: (tx: Transaction) => Promise<WriteResult<T>>,
+): Promise<WriteResult<T>> {
+  return runWrite(client, work, refused);
+}
+
+/** `writeInTransaction` for work of any result type: a refusal becomes `onRefused(errors)`. */
+export async function runWrite<R>(
+  client: Database | Transaction,
+  work: (tx: Transaction) => Promise<R>,
+  onRefused: (errors: DomainError[]) => R,
+): Promise<R> {
+  try {
+    return await inTransaction(client, work);
+  } catch (error) {
+    if (error instanceof WriteRefused) return onRefused(error.errors);
+    throw withoutArguments(error);
+  }
+}
+
+/**
+ * Prisma's messages for a malformed call print the call's arguments, which for a password write
+ * include the new hash. An unexpected failure goes on without them: its kind and code remain.
+ */
+function withoutArguments(error: unknown): unknown {
+  if (!(error instanceof Error) || !('clientVersion' in error)) return error;
+  const { code } = error as { code?: unknown };
+  const safe = new Error(`The customer write failed in the database client (${error.name}${typeof code === 'string' ? ` ${code}` : ''})`);
+  safe.name = 'CustomerWriteError';
+  return Object.assign(safe, { code });
+}
