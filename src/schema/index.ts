@@ -4,6 +4,7 @@ import { builder } from './builder.ts';
 import './scalars.ts';
 import './types/errors.ts';
 import './types/customer-inputs.ts';
+import './types/customer-change.ts';
 import './types/customer.ts';
 import './types/password-policy.ts';
 

@@ -1,7 +1,8 @@
-/** The Customer type, its queries (customer, customers) and its mutations (createCustomer, updateCustomer). */
+/** The Customer type (with its history), its queries (customer, customers) and its mutations (createCustomer, updateCustomer). */
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
+import { customerHistory, HistoryCursorError } from '../../domain/customer-history.ts';
 import { parseCustomerId } from '../../domain/customer-id.ts';
 import { customerWhere, decodeCursor, encodeCursor, PAGE_SIZE, pageSize } from '../../domain/customer-search.ts';
 import type { CustomerView } from '../../domain/customer-snapshot.ts';
@@ -9,6 +10,7 @@ import { createCustomer, updateCustomer } from '../../domain/customer-writes.ts'
 import type { WriteResult } from '../../domain/errors.ts';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyScope } from '../../domain/idempotency.ts';
 import { builder, type Context } from '../builder.ts';
+import { CustomerChangeConnection } from './customer-change.ts';
 import { CreateCustomerInput, CustomerFilter, UpdateCustomerInput } from './customer-inputs.ts';
 import { CreateCustomerError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
 
@@ -52,6 +54,34 @@ export const Customer = builder.prismaObject('Customer', {
     }),
     version: t.exposeInt('version', {
       description: 'Starts at 1 and grows by one with every write that changes something. Send it back as `expectedVersion`.',
+    }),
+    history: t.field({
+      type: CustomerChangeConnection,
+      description:
+        'Every write to the customer, newest first: who made it (the token\'s name), when, the version it produced and ' +
+        'each field it changed. A password change shows as field "password" with no values. Needs `customers:read`.',
+      authScopes: { 'customers:read': true },
+      args: {
+        first: t.arg.int({
+          defaultValue: PAGE_SIZE.default,
+          description: `How many entries to return: ${PAGE_SIZE.default} when left out, at most ${PAGE_SIZE.max}.`,
+        }),
+        after: t.arg.string({ description: 'Return the entries after (older than) this cursor: an edge\'s `cursor`, or `pageInfo.endCursor`.' }),
+      },
+      resolve: async (customer, { first, after }, ctx) => {
+        const page = await customerHistory(ctx.db, customer.id, { first, after }).catch((error: unknown) => {
+          throw error instanceof HistoryCursorError ? badArgument(error.message) : error;
+        });
+        return {
+          edges: page.entries.map(({ cursor, change }) => ({ cursor, node: change })),
+          pageInfo: {
+            hasNextPage: page.hasNextPage,
+            hasPreviousPage: after !== null && after !== undefined,
+            startCursor: page.entries[0]?.cursor ?? null,
+            endCursor: page.entries.at(-1)?.cursor ?? null,
+          },
+        };
+      },
     }),
   }),
 });
