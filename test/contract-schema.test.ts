@@ -37,6 +37,7 @@ const PINNED = /* GraphQL */ `
   type Mutation {
     createCustomer(input: CreateCustomerInput!, idempotencyKey: String): CreateCustomerPayload!
     updateCustomer(id: ID!, input: UpdateCustomerInput!, expectedVersion: Int, idempotencyKey: String): UpdateCustomerPayload!
+    updateCustomers(items: [UpdateCustomersItem!]!, idempotencyKey: String): UpdateCustomersPayload!
   }
 
   input AuthenticationInput {
@@ -92,6 +93,7 @@ const PINNED = /* GraphQL */ `
     dateCreated: DateTime!
     dateModified: DateTime!
     version: Int!
+    history(first: Int = 20, after: String): CustomerChangeConnection!
   }
 
   type FormField { name: String!  value: JSON }
@@ -112,9 +114,17 @@ const PINNED = /* GraphQL */ `
   type UpdateCustomerPayload { customer: Customer  errors: [UpdateCustomerError!]! }
   type CreateCustomerPayload { customer: Customer  errors: [CreateCustomerError!]! }
 
+  # "Batch updates and history"
+  input UpdateCustomersItem { id: ID!  input: UpdateCustomerInput!  expectedVersion: Int }
+  type UpdateCustomersPayload { customers: [Customer!]  errors: [UpdateCustomerError!]! }
+  type CustomerChange { id: ID!  at: DateTime!  actor: String!  version: Int!  changes: [FieldChange!]! }
+  type FieldChange { field: String!  from: JSON  to: JSON }
+
   # Yours to shape, but they must exist.
   type CustomerConnection { edges: [CustomerEdge!]! pageInfo: PageInfo! }
   type CustomerEdge { cursor: String! node: Customer! }
+  type CustomerChangeConnection { edges: [CustomerChangeEdge!]! pageInfo: PageInfo! }
+  type CustomerChangeEdge { cursor: String! node: CustomerChange! }
   type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
   input CustomerFilter { email: String name: String customerGroupId: Int }
   type PasswordPolicy { minLength: Int! maxLength: Int! requiresLetter: Boolean! requiresDigit: Boolean! rejectsCommonPasswords: Boolean! }

@@ -53,6 +53,17 @@ export const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
   }),
 });
 
+export const UpdateCustomersItem = builder.inputType('UpdateCustomersItem', {
+  description: 'One customer\'s change in updateCustomers, with the same rules as updateCustomer\'s arguments.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The numeric customer id; each customer at most once per batch.' }),
+    input: t.field({ type: UpdateCustomerInput, required: true, description: 'The fields to change.' }),
+    expectedVersion: t.int({
+      description: 'The version this change is based on; when the customer is at another one, nothing in the batch is written (VERSION_CONFLICT).',
+    }),
+  }),
+});
+
 export const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
   description:
     'A new customer. Left out: storeCredit is 0, resetPassOnLogin false, and a strong random password is set (never shown). ' +

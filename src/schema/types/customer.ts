@@ -1,17 +1,21 @@
-/** The Customer type (with its history), its queries (customer, customers) and its mutations (createCustomer, updateCustomer). */
+/**
+ * The Customer type (with its history), its queries (customer, customers) and its mutations
+ * (createCustomer, updateCustomer, updateCustomers).
+ */
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
+import { BATCH_LIMIT, updateCustomers } from '../../domain/customer-batch.ts';
 import { customerHistory, HistoryCursorError } from '../../domain/customer-history.ts';
 import { parseCustomerId } from '../../domain/customer-id.ts';
 import { customerWhere, decodeCursor, encodeCursor, PAGE_SIZE, pageSize } from '../../domain/customer-search.ts';
 import type { CustomerView } from '../../domain/customer-snapshot.ts';
 import { createCustomer, updateCustomer } from '../../domain/customer-writes.ts';
-import type { WriteResult } from '../../domain/errors.ts';
+import type { WriteResult, WriteResults } from '../../domain/errors.ts';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyScope } from '../../domain/idempotency.ts';
 import { builder, type Context } from '../builder.ts';
 import { CustomerChangeConnection } from './customer-change.ts';
-import { CreateCustomerInput, CustomerFilter, UpdateCustomerInput } from './customer-inputs.ts';
+import { CreateCustomerInput, CustomerFilter, UpdateCustomerInput, UpdateCustomersItem } from './customer-inputs.ts';
 import { CreateCustomerError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
 
 export const FormField = builder.prismaObject('FormField', {
@@ -146,6 +150,7 @@ function badArgument(message: string) {
 }
 
 type PayloadShape = { customer: CustomerRow | null; errors: ErrorShape[] };
+type BatchPayloadShape = { customers: CustomerRow[] | null; errors: ErrorShape[] };
 
 /**
  * A customer as the Customer type resolves it. Its fields read only the columns a CustomerView
@@ -157,6 +162,10 @@ function asCustomer(customer: CustomerView): CustomerRow {
 
 function toPayload(result: WriteResult<CustomerView>): PayloadShape {
   return { customer: result.customer && asCustomer(result.customer), errors: toErrorShapes(result.errors) };
+}
+
+function toBatchPayload(result: WriteResults<CustomerView>): BatchPayloadShape {
+  return { customers: result.customers && result.customers.map(asCustomer), errors: toErrorShapes(result.errors) };
 }
 
 /** The token behind a mutation; mutations run only for a token with `customers:write`, so there is one. */
@@ -201,6 +210,23 @@ const CreateCustomerPayload = builder.objectRef<PayloadShape>('CreateCustomerPay
   }),
 });
 
+const UpdateCustomersPayload = builder.objectRef<BatchPayloadShape>('UpdateCustomersPayload').implement({
+  description: 'The customers after the batch, or every reason nothing was written.',
+  fields: (t) => ({
+    customers: t.field({
+      type: [Customer],
+      nullable: { list: true, items: false },
+      description: 'The customers as stored now, in the order of the items; null when there are errors, and then none was written.',
+      resolve: (payload) => payload.customers,
+    }),
+    errors: t.field({
+      type: [UpdateCustomerError],
+      description: 'Every reason nothing was written, for every item, with paths starting ["items", "<index>"]; empty on success.',
+      resolve: (payload) => payload.errors,
+    }),
+  }),
+});
+
 const IDEMPOTENCY_KEY_DESCRIPTION =
   `A key (1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters, per token) for safe retries: the first completed response is stored ` +
   'with the write, and a retry with the same key and arguments gets it again without writing; the same key with other ' +
@@ -237,5 +263,25 @@ builder.mutationField('createCustomer', (t) =>
     },
     resolve: async (_root, { input, idempotencyKey }, ctx) =>
       toPayload(await createCustomer(ctx.db, { input, actor: actor(ctx), idempotency: idempotency(ctx, idempotencyKey) })),
+  }),
+);
+
+builder.mutationField('updateCustomers', (t) =>
+  t.field({
+    type: UpdateCustomersPayload,
+    description:
+      `Changes 1 to ${BATCH_LIMIT} customers at once, each as updateCustomer would, all or nothing: any error in any item and ` +
+      'none is written. Customers may swap email addresses within one batch. Needs `customers:write`.',
+    authScopes: { 'customers:write': true },
+    args: {
+      items: t.arg({
+        type: [UpdateCustomersItem],
+        required: true,
+        description: `1 to ${BATCH_LIMIT} changes, one per customer (the same id twice is INVALID).`,
+      }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    },
+    resolve: async (_root, { items, idempotencyKey }, ctx) =>
+      toBatchPayload(await updateCustomers(ctx.db, { items, actor: actor(ctx), idempotency: idempotency(ctx, idempotencyKey) })),
   }),
 );
