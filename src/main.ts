@@ -8,8 +8,10 @@ import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { seedDemoCustomers } from './infra/database/seed.ts';
+import { startIdempotencyKeyPruning } from './domain/idempotency.ts';
 import { generatePassword, hashPassword } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
+import { describeError } from './http/errors.ts';
 import { createLogger } from './http/logging.ts';
 import { MemoryRateLimitStore, PostgresRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { closeHttpServer } from './http/shutdown.ts';
@@ -56,6 +58,13 @@ async function main(): Promise<void> {
     config.rateLimit.store === 'postgres'
       ? PostgresRateLimitStore.open(location.url, Math.max(2, Math.ceil(config.poolSize / 4)))
       : new MemoryRateLimitStore();
+  // Idempotency keys are kept 24 hours; older ones are deleted now and every hour after.
+  const pruning = startIdempotencyKeyPruning(db, {
+    onPruned: (count) => {
+      if (count > 0) logger.info({ count }, 'pruned expired idempotency keys');
+    },
+    onError: (error) => logger.warn({ error: describeError(error) }, 'pruning idempotency keys failed; retrying in an hour'),
+  });
   let shuttingDown = false;
   const yoga = createServer({
     db,
@@ -99,6 +108,7 @@ async function main(): Promise<void> {
     const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);
     if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
     await rateLimitStore.close?.().catch(() => {});
+    await pruning.stop();
     await stopDatabase();
     say('stopped');
     logger.flush();

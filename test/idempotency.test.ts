@@ -1,5 +1,7 @@
 /** idempotencyKey, rule by rule as API.md's "Update semantics" states it, over HTTP and real PostgreSQL. */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { verify } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -491,5 +493,41 @@ describe('keys are kept at least 24 hours, then pruned', () => {
     await age(afterStop, 48);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await recordFor(afterStop)).toBeDefined();
+  });
+
+  it('the server process prunes expired keys when it starts', async () => {
+    const { id } = await insertCustomer(server);
+    const expired = newKey();
+    const kept = newKey();
+    await send(UPDATE, { id, input: { notes: expired }, key: expired });
+    await send(UPDATE, { id, input: { notes: kept }, key: kept });
+    await age(expired, 25);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: { ...process.env, DATABASE_URL: server.database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' },
+    });
+    let output = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ready line in 30 s:\n${output}`)), 30_000);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/ready in \d+ ms/.test(output)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+      });
+      await expect.poll(() => recordFor(expired), { timeout: 10_000 }).toBeUndefined();
+      expect(await recordFor(kept)).toBeDefined();
+      await expect.poll(() => output, { timeout: 5_000 }).toMatch(/pruned expired idempotency keys/);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
