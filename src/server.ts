@@ -22,6 +22,7 @@ import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
+import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestState } from './http/request-state.ts';
 
 export { presentedToken } from './http/authentication.ts';
@@ -90,6 +91,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         ...rateLimit,
         onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
       }),
+    useRequestParsingErrors(),
     useAPQ(),
     hardening &&
       EnvelopArmorPlugin({
