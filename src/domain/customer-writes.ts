@@ -8,15 +8,16 @@
  */
 import type { Customer } from '../generated/prisma/client.ts';
 import type { Database } from '../infra/database/prisma.ts';
-import type { Transaction } from '../infra/database/transaction.ts';
+import { isTransaction, type Transaction } from '../infra/database/transaction.ts';
 import { parseCustomerId } from './customer-id.ts';
-import { changedFields, createdFields, PASSWORD_CHANGE, recordChange } from './customer-history.ts';
+import { createdFields, PASSWORD_CHANGE, recordChange } from './customer-history.ts';
 import { checkCreateInput, checkUpdateInput, CUSTOMER_FIELDS, type CustomerInput, type CustomerValues } from './customer-input.ts';
 import type { CustomerView } from './customer-snapshot.ts';
 import { refused, WriteRefused, type DomainError, type ErrorPath, type WriteResult, type WriteResults } from './errors.ts';
 import { runIdempotent, type IdempotencyScope } from './idempotency.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
-import { writeInTransaction } from './write-transaction.ts';
+import { writeInOneStatement, writeInTransaction } from './write-transaction.ts';
+import { runUpdateStatement } from './customer-update-statement.ts';
 
 export { writeInTransaction } from './write-transaction.ts';
 
@@ -71,7 +72,11 @@ export async function updateCustomer(client: Database | Transaction, command: Up
     return single(result);
   }
   const prepared = await prepareUpdate(command);
-  return writeInTransaction(client, (tx) => applyUpdate(tx, prepared));
+  // Nested in a caller's transaction, a savepoint keeps a refusal from aborting the caller's work;
+  // on its own, the update is one statement and needs no transaction at all.
+  return isTransaction(client)
+    ? writeInTransaction(client, (tx) => applyUpdate(tx, prepared))
+    : writeInOneStatement(() => applyUpdate(client, prepared));
 }
 
 export async function createCustomer(client: Database | Transaction, command: CreateCustomerCommand): Promise<WriteResult<CustomerView>> {
@@ -132,53 +137,43 @@ export async function prepareCreate(command: CreateCustomerCommand, argumentErro
 }
 
 /**
- * The update itself: the row is locked (`FOR UPDATE`) before it is read, so the version
- * compared, the fields diffed and the row written are the same; a concurrent update waits and
- * then sees this one's result.
+ * The update itself, as one statement (see customer-update-statement.ts): the row is locked
+ * before it is read, so the version compared, the fields diffed and the row written are the
+ * same; a concurrent update waits and then sees this one's result. Given the database rather
+ * than a transaction it needs none: one statement is atomic.
  */
-export async function applyUpdate(tx: Transaction, prepared: PreparedUpdate): Promise<WriteResult<Customer>> {
+export async function applyUpdate(client: Database | Transaction, prepared: PreparedUpdate): Promise<WriteResult<CustomerView>> {
   const { customerId: id, values } = prepared;
   const errors = [...prepared.errors];
-  const locked = id === null ? [] : await tx.$queryRaw<{ version: number }[]>`SELECT version FROM customers WHERE id = ${id} FOR UPDATE`;
-  if (id === null || locked.length === 0) {
-    return refused(inOrder([{ code: 'NOT_FOUND', path: ['id'], message: 'No customer has this id' }, ...errors]));
-  }
-  const current = await tx.customer.findUniqueOrThrow({ where: { id } });
-
-  if (prepared.expectedVersion !== null && prepared.expectedVersion !== current.version) {
-    errors.push({
-      code: 'VERSION_CONFLICT',
-      path: ['expectedVersion'],
-      message: `The customer is at version ${current.version}, not ${prepared.expectedVersion}: read it again and retry`,
-      currentVersion: current.version,
-    });
-  }
-  if (values.email !== undefined && values.email !== current.email) {
-    const taken = await emailTaken(tx, values.email, id);
-    if (taken) errors.push(taken);
-  }
-  if (errors.length > 0) return refused(inOrder(errors));
-
-  const changes = changedFields(current, values);
-  // A new password always counts as a change, though nobody can tell it from the old one.
-  if (prepared.passwordHash !== undefined) changes.push(PASSWORD_CHANGE);
-  if (changes.length === 0) return { customer: current, errors: [] };
-
-  const at = new Date();
-  const version = current.version + 1;
-  const data: Record<string, unknown> = {};
-  for (const change of changes) if (change.field !== 'password') data[change.field] = change.to;
-  const customer = await refuseTakenEmail(
+  if (id === null) return refused(inOrder([notFound(), ...errors]));
+  const outcome = await refuseTakenEmail(
     () =>
-      tx.customer.update({
-        // The version in the condition makes the write a compare-and-set even without the lock.
-        where: { id, version: current.version },
-        data: { ...data, ...(prepared.passwordHash !== undefined && { passwordHash: prepared.passwordHash }), version, dateModified: at },
+      runUpdateStatement(client, {
+        id,
+        values,
+        expectedVersion: prepared.expectedVersion,
+        passwordHash: prepared.passwordHash,
+        actor: prepared.actor,
+        checkOnly: errors.length > 0,
       }),
     values.email,
   );
-  await recordChange(tx, { customerId: id, version, actor: prepared.actor, at, changes });
-  return { customer, errors: [] };
+  if (outcome.customer === null) return refused(inOrder([notFound(), ...errors]));
+  if (outcome.versionConflict) {
+    errors.push({
+      code: 'VERSION_CONFLICT',
+      path: ['expectedVersion'],
+      message: `The customer is at version ${outcome.currentVersion}, not ${prepared.expectedVersion}: read it again and retry`,
+      currentVersion: outcome.currentVersion ?? 0,
+    });
+  }
+  if (outcome.emailTaken && values.email !== undefined) errors.push(takenError(values.email));
+  if (errors.length > 0) return refused(inOrder(errors));
+  return { customer: outcome.customer, errors: [] };
+}
+
+function notFound(): DomainError {
+  return { code: 'NOT_FOUND', path: ['id'], message: 'No customer has this id' };
 }
 
 export async function applyCreate(tx: Transaction, prepared: PreparedCreate): Promise<WriteResult<Customer>> {
@@ -237,8 +232,12 @@ async function refuseTakenEmail<T>(write: () => Promise<T>, email: string | unde
 
 export function isEmailUniqueViolation(error: unknown): boolean {
   const { code, meta } = error as { code?: unknown; meta?: unknown };
-  // Prisma names the index (customers_email_key) or the fields, depending on the adapter.
-  return code === 'P2002' && JSON.stringify(meta ?? null).includes('email');
+  const details = JSON.stringify(meta ?? null);
+  // Prisma names the index (customers_email_key) or the fields, depending on the adapter; a raw
+  // statement's failure (P2010) carries PostgreSQL's SQLSTATE for a unique violation instead,
+  // and node-postgres (the prepared update) its own SQLSTATE and constraint name.
+  if (code === '23505') return (error as { constraint?: unknown }).constraint === 'customers_email_key';
+  return (code === 'P2002' || (code === 'P2010' && details.includes('23505'))) && details.includes('email');
 }
 
 const RANK = new Map<string, number>([

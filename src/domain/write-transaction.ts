@@ -19,13 +19,25 @@ export function writeInTransaction<T>(
 }
 
 /** `writeInTransaction` for work of any result type: a refusal becomes `onRefused(errors)`. */
-export async function runWrite<R>(
+export function runWrite<R>(
   client: Database | Transaction,
   work: (tx: Transaction) => Promise<R>,
   onRefused: (errors: DomainError[]) => R,
 ): Promise<R> {
+  return settle(() => inTransaction(client, work), onRefused);
+}
+
+/**
+ * A write that is a single statement: atomic by itself, so it needs no transaction of its own
+ * (and saves BEGIN and COMMIT). Refusals and failures are handled as in `writeInTransaction`.
+ */
+export function writeInOneStatement<T>(work: () => Promise<WriteResult<T>>): Promise<WriteResult<T>> {
+  return settle(work, refused);
+}
+
+async function settle<R>(work: () => Promise<R>, onRefused: (errors: DomainError[]) => R): Promise<R> {
   try {
-    return await inTransaction(client, work);
+    return await work();
   } catch (error) {
     if (error instanceof WriteRefused) return onRefused(error.errors);
     throw withoutArguments(error);

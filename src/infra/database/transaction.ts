@@ -17,3 +17,8 @@ const OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
 export function inTransaction<T>(client: Database | Transaction, work: (tx: Transaction) => Promise<T>): Promise<T> {
   return client.$transaction(work, OPTIONS);
 }
+
+/** A transaction's client lacks the connection methods of the full client. */
+export function isTransaction(client: Database | Transaction): client is Transaction {
+  return !('$disconnect' in client);
+}
