@@ -131,7 +131,7 @@ describe('50 clients updating one customer with expectedVersion, through two gat
         [...history].reverse().map((row) => ({ version: row.version, actor: 'concurrency', changes: row.changes })),
       );
     }
-  });
+  }, 45_000);
 });
 
 describe('20 clients creating a customer with one email in different cases, through two gateways', () => {

@@ -231,7 +231,7 @@ describe('connections killed mid-traffic', () => {
     expect(terminated).toBeGreaterThanOrEqual(rounds / 2);
     expect(acks.length).toBeGreaterThan(0);
     await expectConsistent([...acks, ...after]);
-  });
+  }, 45_000);
 });
 
 describe('the database stopped and restarted under load', () => {
@@ -287,7 +287,7 @@ describe('the database stopped and restarted under load', () => {
         `${failed.length} failed in all ${JSON.stringify(tally(failed))}, ${served} served after; lost ${missing.length}`,
     );
     await expectConsistent([...acks, ...after]);
-  });
+  }, 45_000);
 });
 
 describe('a gateway killed with SIGKILL in the middle of writes', () => {
@@ -326,5 +326,5 @@ describe('a gateway killed with SIGKILL in the middle of writes', () => {
     expect(cut.length, 'requests were in flight when the process died').toBeGreaterThan(0);
     for (const o of outcomes) if (o.result.failure === undefined && !succeeded(o.result)) expectTypedFailure(o.result, []);
     await expectConsistent([...acks, ...after]);
-  });
+  }, 45_000);
 });
