@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     // Stop accepting, let requests in flight finish (bounded), then close the pool and database.
     const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);
     if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
+    await yoga.dispose();
     await rateLimitStore.close?.().catch(() => {});
     await pruning.stop();
     await stopDatabase();

@@ -51,6 +51,11 @@ export interface ServerDependencies {
    * and metrics. Only for measuring what they cost (bench/overhead.ts); never in a real server.
    */
   hardening?: boolean;
+  /**
+   * Serve tokens already seen from memory while the database's announcements of token changes
+   * are heard (default true). Off: one lookup per request.
+   */
+  cacheTokens?: boolean;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -84,7 +89,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
     hardening &&
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
-    hardening && useAuthentication(db),
+    hardening && useAuthentication(db, { cacheTokens: deps.cacheTokens ?? true }),
     hardening &&
       rateLimit &&
       useRateLimit({

@@ -4,8 +4,10 @@
  * a token that is presented but unknown or revoked is refused at once with 401.
  */
 import type { Plugin } from 'graphql-yoga';
-import { authenticate } from '../domain/tokens.ts';
-import type { Database } from '../infra/database/prisma.ts';
+import { TokenCache } from '../domain/token-cache.ts';
+import { authenticate, TOKEN_CHANGES_CHANNEL } from '../domain/tokens.ts';
+import { listen } from '../infra/database/notifications.ts';
+import { databasePool, type Database } from '../infra/database/prisma.ts';
 import { unauthenticated } from './errors.ts';
 import { requestState } from './request-state.ts';
 
@@ -18,12 +20,25 @@ export function presentedToken(headers: Headers): string | null {
   return match?.[1]?.trim() ?? null;
 }
 
-export function useAuthentication(db: Database): Plugin {
+/**
+ * With `cacheTokens`, tokens already seen are served from memory while this process hears the
+ * database's announcements of token changes (a revocation reaches every replica within
+ * milliseconds); while it cannot hear them, every request looks its token up again.
+ */
+export function useAuthentication(db: Database, { cacheTokens }: { cacheTokens: boolean }): Plugin {
+  const cache = cacheTokens ? new TokenCache() : undefined;
+  const listener =
+    cache &&
+    listen(databasePool(db).options, TOKEN_CHANGES_CHANNEL, {
+      onNotification: (tokenHash) => cache.forget(tokenHash),
+      onListening: (listening) => cache.setActive(listening),
+    });
   return {
+    onDispose: () => listener?.close(),
     async onParams({ request }) {
       const secret = presentedToken(request.headers);
       if (!secret) return;
-      const principal = await authenticate(db, secret);
+      const principal = await authenticate(db, secret, cache);
       if (!principal) throw unauthenticated('This API token is unknown or revoked');
       requestState(request).principal = principal;
     },

@@ -66,6 +66,7 @@ export async function startTestServer(
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await yoga.dispose();
       if (!given) await database.close();
     },
   };
