@@ -16,6 +16,7 @@ import { createLogger } from './http/logging.ts';
 import { MemoryRateLimitStore, PostgresRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { closeHttpServer } from './http/shutdown.ts';
 import { createServer } from './server.ts';
+import { serverOptions } from './server-options.ts';
 
 const startedAt = performance.now();
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -66,26 +67,16 @@ async function main(): Promise<void> {
     onError: (error) => logger.warn({ error: describeError(error) }, 'pruning idempotency keys failed; retrying in an hour'),
   });
   let shuttingDown = false;
-  const yoga = createServer({
-    db,
-    logger,
-    production: config.production,
-    graphiql: config.graphiql,
-    introspection: config.introspection,
-    // The GraphiQL page carries the token: only when it is served to this machine alone.
-    developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
-    corsOrigins: config.corsOrigins,
-    limits: config.limits,
-    rateLimit:
-      config.rateLimit.requests > 0 && {
-        requests: config.rateLimit.requests,
-        windowMs: config.rateLimit.windowMs,
-        store: rateLimitStore,
-      },
-    readinessTimeoutMs: config.readinessTimeoutMs,
-    isShuttingDown: () => shuttingDown,
-    poolSize: config.poolSize,
-  });
+  const yoga = createServer(
+    serverOptions(config, {
+      db,
+      logger,
+      rateLimitStore,
+      // The GraphiQL page carries the token: only when it is served to this machine alone.
+      developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
   const http = createHttpServer(yoga);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

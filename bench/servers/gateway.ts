@@ -15,6 +15,7 @@ import { MemoryRateLimitStore, PostgresRateLimitStore } from '../../src/http/rat
 import { createDatabase, databasePool } from '../../src/infra/database/prisma.ts';
 import { schema } from '../../src/schema/index.ts';
 import { createServer } from '../../src/server.ts';
+import { serverOptions } from '../../src/server-options.ts';
 import { databaseUrl, POOL_SIZE, serve, unavailable } from './serve.ts';
 
 const updateCustomer = schema.getMutationType()?.getFields().updateCustomer;
@@ -36,22 +37,8 @@ const config = loadConfig({
 const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize });
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
 const logger = createLogger(config.logLevel);
-const yoga = createServer({
-  db,
-  logger,
-  production: config.production,
-  graphiql: config.graphiql,
-  introspection: config.introspection,
-  corsOrigins: config.corsOrigins,
-  limits: config.limits,
-  rateLimit: {
-    requests: config.rateLimit.requests,
-    windowMs: config.rateLimit.windowMs,
-    store: config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore(),
-  },
-  readinessTimeoutMs: config.readinessTimeoutMs,
-  poolSize: config.poolSize,
-});
+const rateLimitStore = config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore();
+const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore }));
 
 await serve(createHttpServer(yoga), async () => {
   await db.$disconnect();
