@@ -53,5 +53,9 @@ function withoutArguments(error: unknown): unknown {
   const { code } = error as { code?: unknown };
   const safe = new Error(`The customer write failed in the database client (${error.name}${typeof code === 'string' ? ` ${code}` : ''})`);
   safe.name = 'CustomerWriteError';
-  return Object.assign(safe, { code });
+  // The driver's classification (its kind and SQLSTATE, never its message) stays, so that a lost
+  // connection is still told from a bug (503 rather than 500).
+  const payload = (error as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } }).meta?.driverAdapterError?.cause;
+  const cause = payload && { kind: payload.kind, code: payload.code, originalCode: payload.originalCode };
+  return Object.assign(safe, { code }, cause && { cause });
 }
