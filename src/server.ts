@@ -17,6 +17,7 @@ import { databasePool } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
+import { useRequestBodyLimit } from './http/body-limit.ts';
 import { maskError } from './http/errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
@@ -96,6 +97,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         ...rateLimit,
         onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
       }),
+    useRequestBodyLimit(limits.maxBodyBytes),
     useRequestParsingErrors(),
     useAPQ(),
     hardening &&
@@ -125,7 +127,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // bundle (9 MB) is loaded on the first GraphiQL request, so production never pays for it.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     batching: false,
-    maxRequestBodySize: limits.maxBodyBytes,
+    // Our own limit (useRequestBodyLimit): yoga's counts every body as a stream.
+    maxRequestBodySize: false,
     maskedErrors: { maskError, isDev: false },
     logging: yogaLogger(logger),
     cors: corsPolicy(deps.corsOrigins ?? []),
