@@ -26,7 +26,6 @@ import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitS
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestState } from './http/request-state.ts';
 
-export { presentedToken } from './http/authentication.ts';
 
 export interface ServerDependencies {
   db: Database;

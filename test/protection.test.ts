@@ -9,12 +9,9 @@ import { seedDemoCustomers } from '../src/infra/database/seed.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 let server: TestServer;
-let customerId: string;
 beforeAll(async () => {
   server = await startTestServer({ limits: { maxBodyBytes: 4_000 }, corsOrigins: ['https://admin.example.com'] });
   await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
-  const { rows } = await server.database.sql.query('SELECT id FROM customers ORDER BY id LIMIT 1');
-  customerId = String(rows[0].id);
 });
 afterAll(() => server.close());
 

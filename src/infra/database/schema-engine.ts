@@ -29,11 +29,6 @@ import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { DiffParams, SchemaContainer, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 
-/** A Prisma schema file on disk. */
-export interface SchemaFile {
-  schemaPath: string;
-}
-
 export interface DriftReport {
   /** True when the database differs from the schema. */
   drift: boolean;
@@ -43,26 +38,6 @@ export interface DriftReport {
 
 export class SchemaEngineError extends Error {
   override name = 'SchemaEngineError';
-}
-
-/**
- * The migration SQL that takes a database from `from` (a schema file, or nothing) to `to`.
- * The database behind `connectionString` is only connected to, because the engine insists on a
- * connection; its contents play no part in the result.
- */
-export async function diffSchemas(connectionString: string, from: SchemaFile | 'empty', to: SchemaFile): Promise<string> {
-  const target = await readSchema(to.schemaPath);
-  const source = from === 'empty' ? undefined : await readSchema(from.schemaPath);
-  const result = await withEngine(connectionString, target, (engine) =>
-    engine.diff({
-      from: source ? { tag: 'schemaDatamodel', files: [source] } : { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: [target] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    }),
-  );
-  return result.stdout ?? '';
 }
 
 /**
@@ -84,14 +59,6 @@ export async function diffDatabaseToSchema(connectionString: string, schemaPath:
     }),
   );
   return { drift: result.exitCode === DIFF_NOT_EMPTY, script: result.stdout ?? '' };
-}
-
-/** True when a script from this module has statements, not just comments and blank lines. */
-export function hasStatements(script: string): boolean {
-  return script.split('\n').some((line) => {
-    const trimmed = line.trim();
-    return trimmed !== '' && !trimmed.startsWith('--');
-  });
 }
 
 const NO_FILTERS: DiffParams['filters'] = { externalTables: [], externalEnums: [] };
