@@ -1,16 +1,12 @@
 /**
- * The unique index decides a race for one email. Over HTTP the pre-check usually sees the
- * winner's committed row first; here two transactions are interleaved on purpose so that both
- * pass the pre-check and the loser meets the index itself (PostgreSQL's 23505, Prisma's P2002).
+ * The unique index decides a race for one email. Over HTTP the statement's own check usually
+ * sees the winner's committed row; here another transaction holds the address uncommitted, so
+ * the write passes its check and meets the index itself. The loser writes again, and its check
+ * then sees the winner: TAKEN on the right field, nothing written.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  applyCreate,
-  applyUpdate,
-  prepareCreate,
-  prepareUpdate,
-  writeInTransaction,
-} from '../src/domain/customer-writes.ts';
+import { createCustomer, updateCustomer, updateCustomers } from '../src/domain/customer-writes.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 let database: TestDatabase;
@@ -33,79 +29,96 @@ async function insert(address: string): Promise<string> {
   return String(rows[0]!.id);
 }
 
-/**
- * Runs `first` in a transaction that stays open until `second` has started and is blocked on
- * the first's uncommitted row; returns both results.
- */
-async function interleave<A, B>(first: Parameters<typeof writeInTransaction<A>>[1], second: () => Promise<B>) {
-  let secondResult: Promise<B> | undefined;
-  const firstResult = await writeInTransaction(database.db, async (tx) => {
-    const result = await first(tx);
-    secondResult = second();
-    // Long enough for the second to pass its pre-check and block on the unique index.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    return result;
-  });
-  return [firstResult, await secondResult!] as const;
+/** Polls until some backend of this database waits on a lock. */
+async function someoneWaitsOnALock(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await database.sql.query(
+      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (rows.length > 0) return;
+    if (Date.now() > deadline) throw new Error('no write ever waited on the held address');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
-describe('two writers racing for one email past the pre-check', () => {
-  it('two creations: the first commits, the second gets TAKEN and creates nothing', async () => {
+/**
+ * Inserts a customer with `address` in a transaction left open until `write` waits on it, then
+ * commits it: the write passed its own check and meets the unique index.
+ */
+async function racingAgainstHeldAddress<T>(address: string, write: () => Promise<T>): Promise<T> {
+  const holder = new pg.Client({ connectionString: database.url });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query("INSERT INTO customers (first_name, last_name, email, password_hash) VALUES ('Winner', 'R', $1, 'x')", [address]);
+    const pending = write();
+    await someoneWaitsOnALock();
+    await holder.query('COMMIT');
+    return await pending;
+  } finally {
+    await holder.end();
+  }
+}
+
+async function historyCount(id: string | number): Promise<number> {
+  const { rows } = await database.sql.query('SELECT count(*)::int AS n FROM customer_changes WHERE customer_id = $1', [Number(id)]);
+  return rows[0].n;
+}
+
+const TAKEN_AT = (path: string[]) => [{ code: 'TAKEN', path, message: expect.any(String) }];
+
+describe('a writer that loses a race for one email at the unique index', () => {
+  it('a creation gets TAKEN and creates nothing', async () => {
     const address = email();
-    const one = await prepareCreate({ input: { firstName: 'One', lastName: 'R', email: address }, actor: 'test' });
-    const two = await prepareCreate({ input: { firstName: 'Two', lastName: 'R', email: address.toUpperCase() }, actor: 'test' });
-    const [first, second] = await interleave(
-      (tx) => applyCreate(tx, one),
-      () => writeInTransaction(database.db, (tx) => applyCreate(tx, two)),
+    const result = await racingAgainstHeldAddress(address, () =>
+      createCustomer(database.db, { input: { firstName: 'Loser', lastName: 'R', email: address.toUpperCase() }, actor: 'test' }),
     );
-    expect(first.errors).toEqual([]);
-    expect(second).toEqual({ customer: null, errors: [{ code: 'TAKEN', path: ['input', 'email'], message: expect.any(String) }] });
+    expect(result).toEqual({ customer: null, errors: TAKEN_AT(['input', 'email']) });
     const { rows } = await database.sql.query('SELECT first_name FROM customers WHERE email = $1', [address]);
-    expect(rows).toEqual([{ first_name: 'One' }]);
-    const { rows: history } = await database.sql.query('SELECT count(*)::int AS n FROM customer_changes WHERE customer_id = $1', [
-      first.customer!.id,
-    ]);
-    expect(history[0].n).toBe(1);
+    expect(rows).toEqual([{ first_name: 'Winner' }]);
   });
 
-  it('two updates to one new email: the second gets TAKEN, keeps its version and records no history', async () => {
-    const [a, b] = [await insert(email()), await insert(email())];
+  it('an update gets TAKEN, keeps its version and records no history', async () => {
+    const id = await insert(email());
     const address = email();
-    const one = await prepareUpdate({ id: a, input: { email: address }, actor: 'test' });
-    const two = await prepareUpdate({ id: b, input: { email: address.toUpperCase(), company: 'also changed' }, actor: 'test' });
-    const [first, second] = await interleave(
-      (tx) => applyUpdate(tx, one),
-      () => writeInTransaction(database.db, (tx) => applyUpdate(tx, two)),
+    const result = await racingAgainstHeldAddress(address, () =>
+      updateCustomer(database.db, { id, input: { email: address, company: 'also changed' }, actor: 'test' }),
     );
-    expect(first.customer?.version).toBe(2);
-    expect(second).toEqual({ customer: null, errors: [{ code: 'TAKEN', path: ['input', 'email'], message: expect.any(String) }] });
-    const { rows } = await database.sql.query('SELECT version, company FROM customers WHERE id = $1', [Number(b)]);
+    expect(result).toEqual({ customer: null, errors: TAKEN_AT(['input', 'email']) });
+    const { rows } = await database.sql.query('SELECT version, company FROM customers WHERE id = $1', [Number(id)]);
     expect(rows).toEqual([{ version: 1, company: null }]);
-    const { rows: history } = await database.sql.query('SELECT count(*)::int AS n FROM customer_changes WHERE customer_id = $1', [Number(b)]);
-    expect(history[0].n).toBe(0);
+    expect(await historyCount(id)).toBe(0);
   });
 
-  it('nested in a transaction the caller opened, only the refused write is undone and the caller\'s transaction goes on', async () => {
+  it('an update under an idempotency key gets TAKEN and stores no record, so it may be retried', async () => {
+    const id = await insert(email());
+    const { rows: tokens } = await database.sql.query<{ id: number }>(
+      "INSERT INTO api_tokens (name, token_hash, scopes) VALUES ('racer', repeat('a', 64), '{customers:write}') RETURNING id",
+    );
+    const address = email();
+    const result = await racingAgainstHeldAddress(address, () =>
+      updateCustomer(database.db, { id, input: { email: address }, actor: 'racer', idempotency: { tokenId: tokens[0]!.id, key: 'race' } }),
+    );
+    expect(result).toEqual({ customer: null, errors: TAKEN_AT(['input', 'email']) });
+    const { rows } = await database.sql.query('SELECT count(*)::int AS n FROM idempotency_keys');
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('a batch gets TAKEN on the item that claimed the address, and writes none of its items', async () => {
     const [a, b] = [await insert(email()), await insert(email())];
     const address = email();
-    const one = await prepareUpdate({ id: a, input: { email: address }, actor: 'test' });
-    const two = await prepareUpdate({ id: b, input: { email: address }, actor: 'test' });
-    const [first, second] = await interleave(
-      (tx) => applyUpdate(tx, one),
-      () =>
-        database.db.$transaction(async (tx) => {
-          await tx.customer.update({ where: { id: Number(b) }, data: { notes: 'written by the caller' } });
-          const result = await writeInTransaction(tx, (inner) => applyUpdate(inner, two));
-          // The caller's transaction is not aborted: it can still read and write.
-          await tx.customer.update({ where: { id: Number(b) }, data: { phone: 'after the refusal' } });
-          return result;
-        }),
+    const result = await racingAgainstHeldAddress(address, () =>
+      updateCustomers(database.db, {
+        items: [
+          { id: a, input: { notes: 'first item' } },
+          { id: b, input: { email: address } },
+        ],
+        actor: 'test',
+      }),
     );
-    expect(first.errors).toEqual([]);
-    expect(second).toEqual({ customer: null, errors: [{ code: 'TAKEN', path: ['input', 'email'], message: expect.any(String) }] });
-    const { rows } = await database.sql.query('SELECT notes, phone, version FROM customers WHERE id = $1', [Number(b)]);
-    expect(rows).toEqual([{ notes: 'written by the caller', phone: 'after the refusal', version: 1 }]);
-    const { rows: history } = await database.sql.query('SELECT count(*)::int AS n FROM customer_changes WHERE customer_id = $1', [Number(b)]);
-    expect(history[0].n).toBe(0);
+    expect(result).toEqual({ customers: null, errors: TAKEN_AT(['items', '1', 'input', 'email']) });
+    expect(await historyCount(a)).toBe(0);
+    expect(await historyCount(b)).toBe(0);
   });
 });

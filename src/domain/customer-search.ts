@@ -35,25 +35,3 @@ export function customerWhere(filter: CustomerFilter | null | undefined): Prisma
   if (to) where.push({ dateModified: { lte: to } });
   return where.length === 0 ? {} : { AND: where };
 }
-
-export const PAGE_SIZE = { default: 20, max: 100 } as const;
-
-/** How many customers a page holds: the default when not asked, never more than the maximum. */
-export function pageSize(first: number | null | undefined): number | null {
-  if (first === null || first === undefined) return PAGE_SIZE.default;
-  return first < 0 ? null : Math.min(first, PAGE_SIZE.max);
-}
-
-const CURSOR_PREFIX = 'customer:';
-
-/** Cursors are opaque to clients; inside they name the last id seen, since pages go by id. */
-export function encodeCursor(id: number): string {
-  return Buffer.from(`${CURSOR_PREFIX}${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number | null {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  if (!text.startsWith(CURSOR_PREFIX)) return null;
-  const id = text.slice(CURSOR_PREFIX.length);
-  return /^\d{1,10}$/.test(id) && encodeCursor(Number(id)) === cursor ? Number(id) : null;
-}

@@ -1,35 +1,62 @@
 /**
- * createCustomer and updateCustomer. Each runs in two steps: `prepare*` checks the input and
- * hashes a new password outside any transaction (argon2 must never run while a row is locked),
- * then `apply*` does every database read and write inside one transaction it is given, so that
- * whatever else must be stored with a write (idempotency records) commits or rolls back with it.
- * `createCustomer` and `updateCustomer` do both, in a transaction of their own or nested in one
- * they are given; given an idempotency key, they run under it (see idempotency.ts).
+ * createCustomer, updateCustomer and updateCustomers. Each reads top to bottom: check the input,
+ * open the idempotency record when there is a key, hash new passwords, write (with the record,
+ * in one transaction, when there is a key), answer. A single update is a batch of one whose
+ * error paths have no ["items", "<index>"] prefix: one statement and one set of rules for both.
  */
-import type { Customer } from '../generated/prisma/client.ts';
-import type { Database } from '../infra/database/prisma.ts';
-import { isTransaction, type Transaction } from '../infra/database/transaction.ts';
+import { CUSTOMER_COLUMNS, type CustomerValues } from './customer-fields.ts';
 import { parseCustomerId } from './customer-id.ts';
-import { createdFields, PASSWORD_CHANGE, recordChange } from './customer-history.ts';
-import { checkCreateInput, checkUpdateInput, CUSTOMER_FIELDS, type CustomerInput, type CustomerValues } from './customer-input.ts';
+import { checkCreateInput, checkUpdateInput, type CustomerInput } from './customer-input.ts';
 import type { CustomerView } from './customer-snapshot.ts';
-import { refused, WriteRefused, type DomainError, type ErrorPath, type WriteResult, type WriteResults } from './errors.ts';
-import { runIdempotent, type IdempotencyScope } from './idempotency.ts';
+import {
+  emailTaken,
+  inOrder,
+  notFound,
+  versionConflict,
+  WriteRefused,
+  type DomainError,
+  type ErrorPath,
+  type WriteResult,
+  type WriteResults,
+} from './errors.ts';
+import {
+  claimIdempotencyKey,
+  fingerprint,
+  openIdempotencyKey,
+  storeIdempotentResponse,
+  type IdempotencyScope,
+  type IdempotentOperation,
+  type KeyedRequest,
+} from './idempotency.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
-import { writeInOneStatement, writeInTransaction } from './write-transaction.ts';
-import { runUpdateStatement } from './customer-update-statement.ts';
+import { customerStatements, type UpdateOutcome } from '../infra/database/customer-statements.ts';
+import { UniqueViolation } from '../infra/database/database-errors.ts';
+import type { Database } from '../infra/database/prisma.ts';
+import { inTransaction, type Transaction } from '../infra/database/transaction.ts';
 
-export { writeInTransaction } from './write-transaction.ts';
+/** BigCommerce V3's cap on customers per request. */
+export const BATCH_LIMIT = 10;
 
-export interface UpdateCustomerCommand {
+const statements = customerStatements(CUSTOMER_COLUMNS);
+
+export interface UpdateCustomersItem {
   /** The customer id as the client sent it. */
   id: string;
   input: CustomerInput;
   /** When given, the write happens only if the stored version is still this one. */
   expectedVersion?: number | null;
+}
+
+export interface UpdateCustomerCommand extends UpdateCustomersItem {
   /** Who writes: the API token's name, recorded in the customer's history. */
   actor: string;
   /** When given, a retry with the same key and arguments gets the first response again. */
+  idempotency?: IdempotencyScope | undefined;
+}
+
+export interface UpdateCustomersCommand {
+  items: readonly UpdateCustomersItem[];
+  actor: string;
   idempotency?: IdempotencyScope | undefined;
 }
 
@@ -39,223 +66,219 @@ export interface CreateCustomerCommand {
   idempotency?: IdempotencyScope | undefined;
 }
 
-export interface PreparedUpdate {
+export async function updateCustomer(db: Database, command: UpdateCustomerCommand): Promise<WriteResult<CustomerView>> {
+  // Left out and null mean the same here: no version check.
+  const item = { id: command.id, input: command.input, expectedVersion: command.expectedVersion ?? null };
+  const { actor, idempotency } = command;
+  return single(await writeUpdates(db, { operation: 'updateCustomer', arguments: item, items: [item], batch: false, actor, idempotency }));
+}
+
+export function updateCustomers(db: Database, command: UpdateCustomersCommand): Promise<WriteResults<CustomerView>> {
+  const items = command.items.map(({ id, input, expectedVersion }) => ({ id, input, expectedVersion: expectedVersion ?? null }));
+  const { actor, idempotency } = command;
+  return writeUpdates(db, { operation: 'updateCustomers', arguments: { items }, items, batch: true, actor, idempotency });
+}
+
+interface UpdateRequest {
+  operation: IdempotentOperation;
+  /** The arguments as received, the idempotency key left out: what a retry must repeat. */
+  arguments: Record<string, unknown>;
+  items: readonly UpdateCustomersItem[];
+  /** Error paths start ["items", "<index>"], and the list's own size is checked. */
+  batch: boolean;
+  actor: string;
+  idempotency?: IdempotencyScope | undefined;
+}
+
+/** One item, checked: what to write and what is already wrong with it. */
+interface PlannedUpdate {
+  path: ErrorPath;
+  /** Null when the id cannot name any customer. */
   customerId: number | null;
+  /** The same customer as an earlier item: refused, and not looked up again. */
+  duplicate: boolean;
   expectedVersion: number | null;
-  actor: string;
   values: CustomerValues;
-  passwordHash: string | undefined;
-  /** Problems with the input itself; the database checks add theirs to these. */
+  password: string | undefined;
   errors: DomainError[];
 }
 
-export interface PreparedCreate {
-  actor: string;
-  values: CustomerValues;
-  passwordHash: string;
-  /** Whether the client chose the password (history shows it) or one was generated. */
-  passwordChosen: boolean;
-  errors: DomainError[];
-}
+async function writeUpdates(db: Database, request: UpdateRequest): Promise<WriteResults<CustomerView>> {
+  // 1. Check the input.
+  const listErrors = request.batch ? checkBatchSize(request.items.length) : [];
+  const planned = listErrors.length > 0 ? [] : planUpdates(request.items, request.batch);
 
-export async function updateCustomer(client: Database | Transaction, command: UpdateCustomerCommand): Promise<WriteResult<CustomerView>> {
-  if (command.idempotency) {
-    const result = await runIdempotent(client, command.idempotency, {
-      operation: 'updateCustomer',
-      // Left out and null mean the same here: no version check.
-      arguments: { id: command.id, input: command.input, expectedVersion: command.expectedVersion ?? null },
-      prepare: (argumentErrors) => prepareUpdate(command, argumentErrors),
-      errorsOf: (prepared) => prepared.errors,
-      passwordHashesOf: (prepared) => inputPassword(prepared.passwordHash),
-      apply: async (tx, prepared) => asList(await applyUpdate(tx, prepared)),
-    });
-    return single(result);
+  // 2. Open the idempotency record: a retry of a completed request is answered from it.
+  const keyed = keyedRequest(request.operation, request.arguments, request.idempotency);
+  const opened = keyed ? await openIdempotencyKey(db, keyed) : { errors: [] };
+  if ('replay' in opened) return opened.replay;
+  if (listErrors.length > 0) return refused([...listErrors, ...opened.errors]);
+  if (opened.errors.length > 0 || planned.some((item) => item.errors.length > 0)) {
+    // Still asked of the database, which writes nothing, so that NOT_FOUND, VERSION_CONFLICT and
+    // TAKEN are reported with the input's errors.
+    const outcomes = await statements.update(db, rowsOf(planned, []), request.actor, true);
+    return refused([...updateErrors(planned, outcomes), ...opened.errors]);
   }
-  const prepared = await prepareUpdate(command);
-  // Nested in a caller's transaction, a savepoint keeps a refusal from aborting the caller's work;
-  // on its own, the update is one statement and needs no transaction at all.
-  return isTransaction(client)
-    ? writeInTransaction(client, (tx) => applyUpdate(tx, prepared))
-    : writeInOneStatement(() => applyUpdate(client, prepared));
-}
 
-export async function createCustomer(client: Database | Transaction, command: CreateCustomerCommand): Promise<WriteResult<CustomerView>> {
-  if (command.idempotency) {
-    const result = await runIdempotent(client, command.idempotency, {
-      operation: 'createCustomer',
-      arguments: { input: command.input },
-      prepare: (argumentErrors) => prepareCreate(command, argumentErrors),
-      errorsOf: (prepared) => prepared.errors,
-      passwordHashesOf: (prepared) => inputPassword(prepared.passwordChosen ? prepared.passwordHash : undefined),
-      apply: async (tx, prepared) => asList(await applyCreate(tx, prepared)),
-    });
-    return single(result);
-  }
-  const prepared = await prepareCreate(command);
-  return writeInTransaction(client, (tx) => applyCreate(tx, prepared));
-}
+  // 3. Hash new passwords, only now that the request can be written, and outside any transaction.
+  const hashes = await Promise.all(planned.map((item) => (item.password === undefined ? undefined : hashPassword(item.password))));
 
-/** The hash of the password at `input.authentication.password`, by that path, for an idempotency record. */
-function inputPassword(hash: string | undefined): Record<string, string> {
-  return hash === undefined ? {} : { 'input.authentication.password': hash };
-}
-
-function asList<T>(result: WriteResult<T>): WriteResults<T> {
-  return result.customer === null ? { customers: null, errors: result.errors } : { customers: [result.customer], errors: [] };
-}
-
-function single<T>(result: WriteResults<T>): WriteResult<T> {
-  const [customer] = result.customers ?? [];
-  return customer === undefined ? refused(result.errors) : { customer, errors: [] };
-}
-
-/**
- * `argumentErrors` are problems with the mutation's other arguments (its idempotency key),
- * reported with the input's own.
- */
-export async function prepareUpdate(command: UpdateCustomerCommand, argumentErrors: DomainError[] = []): Promise<PreparedUpdate> {
-  const checked = checkUpdateInput(command.input);
-  const errors = [...argumentErrors, ...checked.errors];
-  // A password is hashed only for a write that can happen: a refused request costs no argon2.
-  const passwordHash = checked.password !== undefined && errors.length === 0 ? await hashPassword(checked.password) : undefined;
-  return {
-    customerId: parseCustomerId(command.id),
-    expectedVersion: command.expectedVersion ?? null,
-    actor: command.actor,
-    values: checked.values,
-    passwordHash,
-    errors,
-  };
-}
-
-export async function prepareCreate(command: CreateCustomerCommand, argumentErrors: DomainError[] = []): Promise<PreparedCreate> {
-  const checked = checkCreateInput(command.input);
-  const errors = [...argumentErrors, ...checked.errors];
-  const passwordChosen = checked.password !== undefined;
-  const passwordHash = errors.length === 0 ? await hashPassword(checked.password ?? generatePassword()) : '';
-  return { actor: command.actor, values: checked.values, passwordHash, passwordChosen, errors };
-}
-
-/**
- * The update itself, as one statement (see customer-update-statement.ts): the row is locked
- * before it is read, so the version compared, the fields diffed and the row written are the
- * same; a concurrent update waits and then sees this one's result. Given the database rather
- * than a transaction it needs none: one statement is atomic.
- */
-export async function applyUpdate(client: Database | Transaction, prepared: PreparedUpdate): Promise<WriteResult<CustomerView>> {
-  const { customerId: id, values } = prepared;
-  const errors = [...prepared.errors];
-  if (id === null) return refused(inOrder([notFound(), ...errors]));
-  const outcome = await refuseTakenEmail(
-    () =>
-      runUpdateStatement(client, {
-        id,
-        values,
-        expectedVersion: prepared.expectedVersion,
-        passwordHash: prepared.passwordHash,
-        actor: prepared.actor,
-        checkOnly: errors.length > 0,
-      }),
-    values.email,
+  // 4. Write, and keep the response with the write when there is a key.
+  return retryOnEmailRace(() =>
+    commit(db, keyed, passwordHashesOf(planned, hashes), async (client) => {
+      const outcomes = await statements.update(client, rowsOf(planned, hashes), request.actor, false);
+      const errors = updateErrors(planned, outcomes);
+      return errors.length > 0 ? refused(errors) : { customers: outcomes.map((outcome) => outcome.customer!), errors: [] };
+    }),
   );
-  if (outcome.customer === null) return refused(inOrder([notFound(), ...errors]));
-  if (outcome.versionConflict) {
-    errors.push({
-      code: 'VERSION_CONFLICT',
-      path: ['expectedVersion'],
-      message: `The customer is at version ${outcome.currentVersion}, not ${prepared.expectedVersion}: read it again and retry`,
-      currentVersion: outcome.currentVersion ?? 0,
-    });
-  }
-  if (outcome.emailTaken && values.email !== undefined) errors.push(takenError(values.email));
-  if (errors.length > 0) return refused(inOrder(errors));
-  return { customer: outcome.customer, errors: [] };
 }
 
-function notFound(): DomainError {
-  return { code: 'NOT_FOUND', path: ['id'], message: 'No customer has this id' };
-}
+export async function createCustomer(db: Database, command: CreateCustomerCommand): Promise<WriteResult<CustomerView>> {
+  // 1. Check the input.
+  const { values, password, errors } = checkCreateInput(command.input);
 
-export async function applyCreate(tx: Transaction, prepared: PreparedCreate): Promise<WriteResult<Customer>> {
-  const { values } = prepared;
-  const errors = [...prepared.errors];
-  if (values.email !== undefined) {
-    const taken = await emailTaken(tx, values.email, null);
-    if (taken) errors.push(taken);
-  }
-  if (errors.length > 0) return refused(inOrder(errors));
-  const { firstName, lastName, email } = values;
-  if (firstName === undefined || lastName === undefined || email === undefined) {
-    throw new Error('createCustomer: a checked input lacks a required field');
+  // 2. Open the idempotency record.
+  const keyed = keyedRequest('createCustomer', { input: command.input }, command.idempotency);
+  const opened = keyed ? await openIdempotencyKey(db, keyed) : { errors: [] };
+  if ('replay' in opened) return single(opened.replay);
+  const creation = { values, actor: command.actor };
+  if (errors.length > 0 || opened.errors.length > 0) {
+    const outcome = await statements.create(db, { ...creation, passwordHash: '', passwordChosen: false, checkOnly: true });
+    return single(refused([...inOrder([...errors, ...takenIf(outcome.emailTaken, values)]), ...opened.errors]));
   }
 
-  const at = new Date();
-  const customer = await refuseTakenEmail(
-    () =>
-      tx.customer.create({
-        data: { ...values, firstName, lastName, email, passwordHash: prepared.passwordHash, version: 1, dateCreated: at, dateModified: at },
-      }),
-    email,
+  // 3. Hash the password: the client's, or a strong random one nobody will see.
+  const passwordHash = await hashPassword(password ?? generatePassword());
+
+  // 4. Write.
+  const result = await retryOnEmailRace(() =>
+    commit(db, keyed, password === undefined ? {} : { 'input.authentication.password': passwordHash }, async (client) => {
+      const outcome = await statements.create(client, { ...creation, passwordHash, passwordChosen: password !== undefined, checkOnly: false });
+      return outcome.customer ? { customers: [outcome.customer], errors: [] } : refused(takenIf(true, values));
+    }),
   );
-  const changes = createdFields(values);
-  if (prepared.passwordChosen) changes.push(PASSWORD_CHANGE);
-  await recordChange(tx, { customerId: customer.id, version: 1, actor: prepared.actor, at, changes });
-  return { customer, errors: [] };
+  return single(result);
 }
 
-export function takenError(email: string, path: ErrorPath = ['input', 'email']): DomainError {
-  return { code: 'TAKEN', path, message: `Another customer already uses ${email}` };
+function checkBatchSize(count: number): DomainError[] {
+  if (count === 0) return [{ code: 'REQUIRED', path: ['items'], message: `Give 1 to ${BATCH_LIMIT} items` }];
+  // The items are not checked one by one: a request this size is refused as a whole.
+  if (count > BATCH_LIMIT) return [{ code: 'TOO_LONG', path: ['items'], message: `At most ${BATCH_LIMIT} items per request, not ${count}` }];
+  return [];
 }
 
-/**
- * Checked before writing so that TAKEN is reported together with the input's other errors. The
- * unique index still decides (see refuseTakenEmail): two requests can both pass this check.
- */
-async function emailTaken(tx: Transaction, email: string, exceptId: number | null): Promise<DomainError | null> {
-  // citext: the database compares without regard to case.
-  const other = await tx.customer.findFirst({
-    where: { email, ...(exceptId !== null && { id: { not: exceptId } }) },
-    select: { id: true },
+function planUpdates(items: readonly UpdateCustomersItem[], batch: boolean): PlannedUpdate[] {
+  const firstIndex = new Map<number, number>();
+  return items.map((item, index) => {
+    const path = batch ? ['items', String(index)] : [];
+    const checked = checkUpdateInput(item.input, [...path, 'input']);
+    const customerId = parseCustomerId(item.id);
+    const errors = [...checked.errors];
+    const earlier = customerId === null ? undefined : firstIndex.get(customerId);
+    if (earlier !== undefined) {
+      errors.push({ code: 'INVALID', path: [...path, 'id'], message: `items ${earlier} and ${index} update the same customer; send one item per customer` });
+    } else if (customerId !== null) {
+      firstIndex.set(customerId, index);
+    }
+    return {
+      path,
+      customerId,
+      duplicate: earlier !== undefined,
+      expectedVersion: item.expectedVersion ?? null,
+      values: checked.values,
+      password: checked.password,
+      errors,
+    };
   });
-  return other ? takenError(email) : null;
 }
 
-/** The loser of a race for one email gets TAKEN, not a 500, and its transaction rolls back. */
-async function refuseTakenEmail<T>(write: () => Promise<T>, email: string | undefined): Promise<T> {
+/** The items the database is asked about: those naming a customer, once each. */
+function sent(planned: readonly PlannedUpdate[]): PlannedUpdate[] {
+  return planned.filter((item) => item.customerId !== null && !item.duplicate);
+}
+
+function rowsOf(planned: readonly PlannedUpdate[], hashes: ReadonlyArray<string | undefined>) {
+  return sent(planned).map((item) => ({
+    id: item.customerId!,
+    values: item.values,
+    expectedVersion: item.expectedVersion,
+    passwordHash: hashes[planned.indexOf(item)] ?? null,
+  }));
+}
+
+/** Every error of the request, item by item in argument order; empty when all was written. */
+function updateErrors(planned: readonly PlannedUpdate[], outcomes: readonly UpdateOutcome[]): DomainError[] {
+  const asked = sent(planned);
+  return planned.flatMap((item) => {
+    const errors = [...item.errors];
+    const outcome = asked.includes(item) ? outcomes[asked.indexOf(item)] : undefined;
+    if (item.customerId === null || (outcome && !outcome.customer)) errors.push(notFound([...item.path, 'id']));
+    if (outcome?.versionConflict) errors.push(versionConflict([...item.path, 'expectedVersion'], outcome.currentVersion ?? 0, item.expectedVersion));
+    if (outcome?.emailTaken) errors.push(...takenIf(true, item.values, item.path));
+    return inOrder(errors, item.path);
+  });
+}
+
+function takenIf(taken: boolean, values: CustomerValues, base: ErrorPath = []): DomainError[] {
+  return taken && values.email !== undefined ? [emailTaken([...base, 'input', 'email'], values.email)] : [];
+}
+
+/** The argon2id hash of each new password, by its argument path, for the idempotency record. */
+function passwordHashesOf(planned: readonly PlannedUpdate[], hashes: ReadonlyArray<string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    planned.flatMap((item, index) => (hashes[index] === undefined ? [] : [[[...item.path, 'input', 'authentication', 'password'].join('.'), hashes[index]!]])),
+  );
+}
+
+function keyedRequest(operation: IdempotentOperation, args: Record<string, unknown>, scope: IdempotencyScope | undefined): KeyedRequest | undefined {
+  return scope && { scope, request: fingerprint(operation, args) };
+}
+
+/**
+ * Runs the write on its own (one statement needs no transaction), or, with a key, in one
+ * transaction with the key's record, so that the write and its stored response commit together.
+ */
+async function commit(
+  db: Database,
+  keyed: KeyedRequest | undefined,
+  passwordHashes: Record<string, string>,
+  write: (client: Database | Transaction) => Promise<WriteResults<CustomerView>>,
+): Promise<WriteResults<CustomerView>> {
+  if (!keyed) return write(db);
   try {
-    return await write();
+    return await inTransaction(db, async (tx) => {
+      const earlier = await claimIdempotencyKey(tx, keyed, passwordHashes);
+      if (earlier) return earlier;
+      const result = await write(tx);
+      // A refusal stores nothing: the record is rolled back with it.
+      if (!result.customers) throw new WriteRefused(result.errors);
+      return storeIdempotentResponse(tx, keyed.scope, result.customers);
+    });
   } catch (error) {
-    if (email !== undefined && isEmailUniqueViolation(error)) throw new WriteRefused([takenError(email)]);
+    if (error instanceof WriteRefused) return refused(error.errors);
     throw error;
   }
 }
 
-export function isEmailUniqueViolation(error: unknown): boolean {
-  const { code, meta } = error as { code?: unknown; meta?: unknown };
-  const details = JSON.stringify(meta ?? null);
-  // Prisma names the index (customers_email_key) or the fields, depending on the adapter; a raw
-  // statement's failure (P2010) carries PostgreSQL's SQLSTATE for a unique violation instead,
-  // and node-postgres (the prepared update) its own SQLSTATE and constraint name.
-  if (code === '23505') return (error as { constraint?: unknown }).constraint === 'customers_email_key';
-  return (code === 'P2002' || (code === 'P2010' && details.includes('23505'))) && details.includes('email');
+/**
+ * Two writers can both find an address free; the unique index then refuses the second. Writing
+ * again lets the statement's own check see the winner and answer TAKEN on the right field.
+ */
+async function retryOnEmailRace<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof UniqueViolation && error.constraint === 'customers_email_key') || attempt >= 3) throw error;
+    }
+  }
 }
 
-const RANK = new Map<string, number>([
-  ['id', -2],
-  ['expectedVersion', -1],
-  ...CUSTOMER_FIELDS.map((field, index) => [field, index] as const),
-  ['authentication', CUSTOMER_FIELDS.length],
-  ['idempotencyKey', CUSTOMER_FIELDS.length + 1],
-]);
+function refused(errors: DomainError[]): { customers: null; errors: DomainError[] } {
+  return { customers: null, errors };
+}
 
-/**
- * Errors in the order of the arguments and fields they are about. `base` is where one write's
- * arguments sit (["items", "3"] for a batch item); errors elsewhere keep their places.
- */
-export function inOrder(errors: DomainError[], base: ErrorPath = []): DomainError[] {
-  const rank = (error: DomainError) => {
-    const path = error.path.slice(base.length);
-    return RANK.get(path[0] === 'input' ? (path[1] ?? '') : (path[0] ?? '')) ?? 0;
-  };
-  return [...errors].sort((a, b) => rank(a) - rank(b));
+function single<T>(result: WriteResults<T>): WriteResult<T> {
+  const [customer] = result.customers ?? [];
+  return customer === undefined ? { customer: null, errors: result.errors } : { customer, errors: [] };
 }

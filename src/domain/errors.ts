@@ -4,6 +4,8 @@
  * typed error unions in one place.
  */
 
+import { FIELD_NAMES } from './customer-fields.ts';
+
 export const ERROR_CODES = [
   'INVALID',
   'REQUIRED',
@@ -38,13 +40,47 @@ export function refused(errors: DomainError[]): { customer: null; errors: Domain
   return { customer: null, errors };
 }
 
-/**
- * Thrown inside a transaction to roll it back when the database itself refuses the write (a
- * unique index lost a race). Whoever opened the transaction turns it back into a result.
- */
+/** Thrown inside a transaction to roll it back; whoever opened the transaction turns it back into a result. */
 export class WriteRefused extends Error {
   override name = 'WriteRefused';
   constructor(readonly errors: DomainError[]) {
     super(errors.map((error) => `${error.code} at ${error.path.join('.')}`).join(', '));
   }
+}
+
+export function notFound(path: ErrorPath): DomainError {
+  return { code: 'NOT_FOUND', path, message: 'No customer has this id' };
+}
+
+export function versionConflict(path: ErrorPath, currentVersion: number, expectedVersion: number | null): DomainError {
+  return {
+    code: 'VERSION_CONFLICT',
+    path,
+    message: `The customer is at version ${currentVersion}, not ${expectedVersion}: read it again and retry`,
+    currentVersion,
+  };
+}
+
+export function emailTaken(path: ErrorPath, email: string): DomainError {
+  return { code: 'TAKEN', path, message: `Another customer already uses ${email}` };
+}
+
+const RANK = new Map<string, number>([
+  ['id', -2],
+  ['expectedVersion', -1],
+  ...FIELD_NAMES.map((field, index) => [field, index] as const),
+  ['authentication', FIELD_NAMES.length],
+  ['idempotencyKey', FIELD_NAMES.length + 1],
+]);
+
+/**
+ * Errors in the order of the arguments and fields they are about. `base` is where one write's
+ * arguments sit (["items", "3"] for a batch item).
+ */
+export function inOrder(errors: readonly DomainError[], base: ErrorPath = []): DomainError[] {
+  const rank = (error: DomainError) => {
+    const path = error.path.slice(base.length);
+    return RANK.get(path[0] === 'input' ? (path[1] ?? '') : (path[0] ?? '')) ?? 0;
+  };
+  return [...errors].sort((a, b) => rank(a) - rank(b));
 }

@@ -22,9 +22,8 @@ import type { Database } from '../infra/database/prisma.ts';
 import type { Transaction } from '../infra/database/transaction.ts';
 import { UNSTORABLE_TEXT } from './customer-input.ts';
 import { restoreSnapshot, snapshotOf, type CustomerSnapshot, type CustomerView } from './customer-snapshot.ts';
-import { WriteRefused, type DomainError, type WriteResults } from './errors.ts';
+import type { DomainError, WriteResults } from './errors.ts';
 import { verifyPassword } from './passwords.ts';
-import { runWrite } from './write-transaction.ts';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 /** The contract keeps keys for at least 24 hours; pruning removes them only after that. */
@@ -117,6 +116,12 @@ interface StoredRecord {
   response: StoredResponse;
 }
 
+/** A write's key, and what identifies its request. */
+export interface KeyedRequest {
+  scope: IdempotencyScope;
+  request: RequestFingerprint;
+}
+
 async function readRecord(client: Database | Transaction, scope: IdempotencyScope): Promise<StoredRecord | null> {
   const row = await client.idempotencyKey.findUnique({
     where: { tokenId_key: { tokenId: scope.tokenId, key: scope.key } },
@@ -138,109 +143,73 @@ async function isSameRequest(record: StoredRecord, request: RequestFingerprint):
   return true;
 }
 
-function replay(record: StoredRecord): WriteResults<CustomerView> {
+/** The stored response again, or IDEMPOTENCY_KEY_REUSED when the request is another one. */
+async function answerFrom(record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
+  if (!(await isSameRequest(record, request))) return { customers: null, errors: [reusedError()] };
   const { customers, errors } = record.response;
   return errors.length > 0 ? { customers: null, errors } : { customers: customers.map(restoreSnapshot), errors: [] };
 }
 
-/** One write, as the idempotency machinery needs to see it. */
-export interface IdempotentWrite<Prepared> {
-  operation: IdempotentOperation;
-  /** The operation's arguments as received, the idempotency key left out. */
-  arguments: Record<string, unknown>;
-  /**
-   * Checks the input and hashes its passwords, outside any transaction. `argumentErrors` (about
-   * the key) are reported with the input's own; any error at all means no password is hashed.
-   */
-  prepare(argumentErrors: DomainError[]): Promise<Prepared>;
-  errorsOf(prepared: Prepared): readonly DomainError[];
-  /** The argon2id hash prepared for each password of the arguments, by the same dotted path. */
-  passwordHashesOf(prepared: Prepared): Record<string, string>;
-  /** Reads and writes in the transaction given; refusals are returned (or thrown as WriteRefused). */
-  apply(tx: Transaction, prepared: Prepared): Promise<WriteResults<CustomerView>>;
+/**
+ * Before any work: a retry of a completed request gets its response back (most retries end here:
+ * one indexed read, no lock, no argon2 for a new password). Otherwise the key's own problems, or
+ * IDEMPOTENCY_KEY_REUSED, are reported with the input's errors.
+ */
+export async function openIdempotencyKey(
+  db: Database,
+  keyed: KeyedRequest,
+): Promise<{ replay: WriteResults<CustomerView> } | { errors: DomainError[] }> {
+  const keyError = checkIdempotencyKey(keyed.scope.key);
+  if (keyError) return { errors: [keyError] };
+  const stored = await readRecord(db, keyed.scope);
+  if (!stored) return { errors: [] };
+  const answer = await answerFrom(stored, keyed.request);
+  return answer.customers ? { replay: answer } : { errors: answer.errors };
 }
 
-type Attempt = { result: WriteResults<CustomerView> } | { found: StoredRecord | null };
-
-/** Runs `write` under the key: replays a stored response, refuses a reused key, or writes and stores. */
-export async function runIdempotent<Prepared>(
-  db: Database | Transaction,
-  scope: IdempotencyScope,
-  write: IdempotentWrite<Prepared>,
-): Promise<WriteResults<CustomerView>> {
-  const request = fingerprint(write.operation, write.arguments);
-  const argumentErrors: DomainError[] = [];
-  const keyError = checkIdempotencyKey(scope.key);
-  if (keyError) {
-    argumentErrors.push(keyError);
-  } else {
-    // Most retries end here: one indexed read, no lock, no argon2 for the new password's hash.
-    const stored = await readRecord(db, scope);
-    if (stored) {
-      if (await isSameRequest(stored, request)) return replay(stored);
-      argumentErrors.push(reusedError());
-    }
-  }
-
-  const prepared = await write.prepare(argumentErrors);
-  const refusedAs = (errors: DomainError[]): Attempt => ({ result: { customers: null, errors } });
-  if (write.errorsOf(prepared).length > 0) {
-    // Still run against the database, so that NOT_FOUND, VERSION_CONFLICT and TAKEN are reported
-    // with the input's errors; it writes nothing, and the refusal rolls back whatever it touched.
-    const attempt = await runWrite(
-      db,
-      async (tx): Promise<Attempt> => {
-        const result = await write.apply(tx, prepared);
-        throw new WriteRefused(result.customers === null ? result.errors : [...write.errorsOf(prepared)]);
-      },
-      refusedAs,
-    );
-    if ('result' in attempt) return attempt.result;
-    throw new Error('a refused write found an idempotency record');
-  }
-
-  const passwordHashes = write.passwordHashesOf(prepared);
+/**
+ * Takes the key inside the write's transaction. A concurrent request with the same key waits on
+ * the record's primary key until the first commits: it then gets the first's response (or
+ * IDEMPOTENCY_KEY_REUSED) instead of writing. Null when the key is this request's to use.
+ */
+export async function claimIdempotencyKey(
+  tx: Transaction,
+  keyed: KeyedRequest,
+  passwordHashes: Record<string, string>,
+): Promise<WriteResults<CustomerView> | null> {
+  const { scope, request } = keyed;
   for (const path of request.passwords.keys()) {
     if (typeof passwordHashes[path] !== 'string') throw new Error(`no password hash was prepared for ${path}`);
   }
-  const where = { tokenId_key: { tokenId: scope.tokenId, key: scope.key } };
-  // A record pruned between the conflict and the read is gone: the next attempt writes.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const outcome = await runWrite(
-      db,
-      async (tx): Promise<Attempt> => {
-        const { count } = await tx.idempotencyKey.createMany({
-          data: [
-            {
-              tokenId: scope.tokenId,
-              key: scope.key,
-              operation: request.operation,
-              requestHash: request.requestHash,
-              passwordHashes: request.passwords.size > 0 ? passwordHashes : Prisma.DbNull,
-              // Replaced below before the commit; no other transaction ever sees it.
-              response: {},
-            },
-          ],
-          skipDuplicates: true,
-        });
-        // Another request holds the key, and has committed by now: the insert waited for it.
-        if (count === 0) return { found: await readRecord(tx, scope) };
-
-        const result = await write.apply(tx, prepared);
-        if (result.customers === null) throw new WriteRefused(result.errors);
-        const response: StoredResponse = { customers: result.customers.map(snapshotOf), errors: [] };
-        await tx.idempotencyKey.update({ where, data: { response: response as unknown as Prisma.InputJsonObject } });
-        // The first response is the stored one too, so that every retry sees exactly what it saw.
-        return { result: { customers: response.customers.map(restoreSnapshot), errors: [] } };
+  const { count } = await tx.idempotencyKey.createMany({
+    data: [
+      {
+        tokenId: scope.tokenId,
+        key: scope.key,
+        operation: request.operation,
+        requestHash: request.requestHash,
+        passwordHashes: request.passwords.size > 0 ? passwordHashes : Prisma.DbNull,
+        // Replaced by storeIdempotentResponse before the commit; no other transaction sees it.
+        response: {},
       },
-      refusedAs,
-    );
-    if ('result' in outcome) return outcome.result;
-    if (outcome.found) {
-      return (await isSameRequest(outcome.found, request)) ? replay(outcome.found) : { customers: null, errors: [reusedError()] };
-    }
-  }
-  throw new Error('the idempotency record kept disappearing');
+    ],
+    skipDuplicates: true,
+  });
+  if (count === 1) return null;
+  const found = await readRecord(tx, scope);
+  // Pruned between the conflict and the read: rare enough to ask the client to retry.
+  if (!found) throw new Error('an idempotency record disappeared while in use');
+  return answerFrom(found, request);
+}
+
+/** Keeps the response with the write; the first response is the stored one, so every retry sees exactly it. */
+export async function storeIdempotentResponse(tx: Transaction, scope: IdempotencyScope, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
+  const response: StoredResponse = { customers: customers.map(snapshotOf), errors: [] };
+  await tx.idempotencyKey.update({
+    where: { tokenId_key: { tokenId: scope.tokenId, key: scope.key } },
+    data: { response: response as unknown as Prisma.InputJsonObject },
+  });
+  return { customers: response.customers.map(restoreSnapshot), errors: [] };
 }
 
 /** Deletes the records created before `olderThan`; returns how many. */

@@ -6,6 +6,8 @@ import './types/errors.ts';
 import './types/customer-inputs.ts';
 import './types/customer-change.ts';
 import './types/customer.ts';
+import './types/customer-queries.ts';
+import './types/customer-mutations.ts';
 import './types/password-policy.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,5 +1,6 @@
 /** Interactive transactions, so that one write and everything recorded with it commit together. */
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { databaseError } from './database-errors.ts';
 import type { Database } from './prisma.ts';
 
 export type Transaction = Prisma.TransactionClient;
@@ -10,12 +11,13 @@ export type Transaction = Prisma.TransactionClient;
  */
 const OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
 
-/**
- * Runs `work` in a new transaction, or, given one, in a nested transaction inside it (Prisma
- * makes that a SAVEPOINT): a failure then undoes `work` alone and the caller's transaction goes on.
- */
-export function inTransaction<T>(client: Database | Transaction, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return client.$transaction(work, OPTIONS);
+/** Runs `work` in a new transaction: whatever it throws rolls it back and goes on, database failures typed. */
+export async function inTransaction<T>(db: Database, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  try {
+    return await db.$transaction(work, OPTIONS);
+  } catch (error) {
+    throw databaseError(error);
+  }
 }
 
 /** A transaction's client lacks the connection methods of the full client. */

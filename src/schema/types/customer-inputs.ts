@@ -3,7 +3,8 @@
  * fields (dateCreated, version, ...) are in none of them: sending one is a GraphQL validation
  * error before anything runs.
  */
-import type { InputFieldBuilder } from '@pothos/core';
+import type { InputFieldBuilder, InputFieldRef } from '@pothos/core';
+import { describeInputRule, FIELD_NAMES, fieldSpec, type CustomerField, type CustomerFieldInput, type FieldKind } from '../../domain/customer-fields.ts';
 import { PASSWORD_POLICY } from '../../domain/passwords.ts';
 import { builder } from '../builder.ts';
 
@@ -23,17 +24,28 @@ export const AuthenticationInput = builder.inputType('AuthenticationInput', {
   }),
 });
 
-/** The fields both mutations accept, with the same rules. */
-function optionalFields(t: InputFieldBuilder<Types, 'InputObject'>) {
-  return {
-    company: t.string({ description: 'Up to 255 characters, trimmed. Null or blank clears it.' }),
-    phone: t.string({ description: 'Up to 50 characters, trimmed. Null or blank clears it.' }),
-    notes: t.string({ description: 'Staff notes, up to 65,535 characters, trimmed. Null or blank clears them.' }),
-    storeCredit: t.field({ type: 'Decimal', description: 'Store credit, 0 or more, exact to 4 places. Cannot be null or blank.' }),
-    registrationIpAddress: t.field({ type: 'IP', description: 'An IPv4 or IPv6 address. Null clears it.' }),
-    customerGroupId: t.int({ description: 'The customer group, 0 or more. Null clears it.' }),
-    taxExemptCategory: t.string({ description: 'Tax exemption code, up to 255 characters, trimmed. Null or blank clears it.' }),
-  };
+const SCALARS = {
+  text: 'String',
+  email: 'EmailAddress',
+  decimal: 'Decimal',
+  ip: 'IP',
+  integer: 'Int',
+  boolean: 'Boolean',
+} as const satisfies Record<FieldKind, string>;
+
+/** The writable fields from the field table, in its order, with its rules as descriptions. */
+function customerFields(t: InputFieldBuilder<Types, 'InputObject'>, mode: 'update' | 'create') {
+  const fields: Record<string, InputFieldRef<Types, unknown>> = {};
+  for (const field of FIELD_NAMES) {
+    const spec = fieldSpec(field);
+    if (mode === 'create' && spec.onCreate === 'absent') continue;
+    fields[field] = t.field({
+      type: SCALARS[spec.kind] as 'String',
+      required: mode === 'create' && spec.onCreate === 'required',
+      description: describeInputRule(field, mode),
+    }) as InputFieldRef<Types, unknown>;
+  }
+  return fields as { [F in CustomerField]: InputFieldRef<Types, CustomerFieldInput[F]> };
 }
 
 export const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
@@ -41,14 +53,7 @@ export const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
     'The fields to change. A field left out is unchanged; null clears a field the customer may lack. ' +
     'Text is trimmed of surrounding white space, which is not stored and does not count toward lengths.',
   fields: (t) => ({
-    firstName: t.string({ description: '1 to 100 characters. Cannot be null or blank.' }),
-    lastName: t.string({ description: '1 to 100 characters. Cannot be null or blank.' }),
-    email: t.field({
-      type: 'EmailAddress',
-      description: '3 to 255 characters, unique among customers without regard to case. Cannot be null or blank.',
-    }),
-    ...optionalFields(t),
-    resetPassOnLogin: t.boolean({ description: 'Whether the customer must choose a new password at next login. Cannot be null.' }),
+    ...customerFields(t, 'update'),
     authentication: t.field({ type: AuthenticationInput, description: 'A new password and password options.' }),
   }),
 });
@@ -69,10 +74,7 @@ export const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
     'A new customer. Left out: storeCredit is 0, resetPassOnLogin false, and a strong random password is set (never shown). ' +
     'Text is trimmed of surrounding white space.',
   fields: (t) => ({
-    firstName: t.string({ required: true, description: '1 to 100 characters.' }),
-    lastName: t.string({ required: true, description: '1 to 100 characters.' }),
-    email: t.field({ type: 'EmailAddress', required: true, description: '3 to 255 characters, unique among customers without regard to case.' }),
-    ...optionalFields(t),
+    ...customerFields(t, 'create'),
     authentication: t.field({
       type: AuthenticationInput,
       description: 'The password (a strong random one when left out) and whether it must be changed at first login.',

@@ -1,0 +1,59 @@
+/**
+ * Pages of a list (customers, a customer's history): the one page-size rule and the one cursor
+ * format. Cursors are opaque to clients; inside, the kind of list and the key of the last item
+ * seen, since every list here pages by one integer key.
+ */
+
+export const PAGE_SIZE = { default: 20, max: 100 } as const;
+
+export type CursorKind = 'customer' | 'change';
+
+/** A page argument no page can be made from; clients see it as a bad argument. */
+export class PagingError extends Error {
+  override name = 'PagingError';
+}
+
+export interface PageRequest {
+  /** Items per page: the default when not asked, never more than the maximum. */
+  size: number;
+  /** The key after which the page starts; null for the first page. */
+  after: number | null;
+}
+
+export function pageRequest(kind: CursorKind, { first, after }: { first?: number | null; after?: string | null }): PageRequest {
+  if (first !== null && first !== undefined && first < 0) throw new PagingError('first cannot be negative');
+  const size = first === null || first === undefined ? PAGE_SIZE.default : Math.min(first, PAGE_SIZE.max);
+  if (after === null || after === undefined) return { size, after: null };
+  const key = decodeCursor(kind, after);
+  if (key === null) throw new PagingError('after is not a cursor this API gave out');
+  return { size, after: key };
+}
+
+export function encodeCursor(kind: CursorKind, key: number): string {
+  return Buffer.from(`${kind}:${key}`).toString('base64url');
+}
+
+export function decodeCursor(kind: CursorKind, cursor: string): number | null {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const key = text.startsWith(`${kind}:`) ? text.slice(kind.length + 1) : '';
+  return /^\d{1,10}$/.test(key) && encodeCursor(kind, Number(key)) === cursor ? Number(key) : null;
+}
+
+export interface Page<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** A Relay page from rows fetched with one more than the page size (which tells whether more follow). */
+export function pageOf<T>(kind: CursorKind, request: PageRequest, rows: readonly T[], keyOf: (row: T) => number): Page<T> {
+  const edges = rows.slice(0, request.size).map((node) => ({ cursor: encodeCursor(kind, keyOf(node)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > request.size,
+      hasPreviousPage: request.after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

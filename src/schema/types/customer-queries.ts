@@ -1,0 +1,51 @@
+/** The `customer` and `customers` queries. */
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { parseCustomerId } from '../../domain/customer-id.ts';
+import { customerWhere } from '../../domain/customer-search.ts';
+import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
+import { builder } from '../builder.ts';
+import { Customer } from './customer.ts';
+import { CustomerFilter } from './customer-inputs.ts';
+import { pageArguments } from './paging.ts';
+
+builder.queryField('customer', (t) =>
+  t.prismaField({
+    type: Customer,
+    nullable: true,
+    description: 'One customer by id, or null when there is none. Needs `customers:read`.',
+    authScopes: { 'customers:read': true },
+    args: { id: t.arg.id({ required: true, description: 'The numeric customer id.' }) },
+    resolve: (query, _root, { id }, { db }) => {
+      const numeric = parseCustomerId(id);
+      return numeric === null ? null : db.customer.findUnique({ ...query, where: { id: numeric } });
+    },
+  }),
+);
+
+const CustomerConnection = builder.connectionObject(
+  { type: Customer, name: 'CustomerConnection', description: 'A page of customers, in id order.', edgesNullable: false, nodeNullable: false },
+  { name: 'CustomerEdge', description: 'A customer and the cursor to page on from it.' },
+);
+
+builder.queryField('customers', (t) =>
+  t.field({
+    type: CustomerConnection,
+    description: 'Customers in id order, a page at a time, optionally filtered. Needs `customers:read`.',
+    authScopes: { 'customers:read': true },
+    args: {
+      first: t.arg.int({ defaultValue: PAGE_SIZE.default, description: `How many to return: ${PAGE_SIZE.default} when left out, at most ${PAGE_SIZE.max}.` }),
+      after: t.arg.string({ description: 'Return the customers after this cursor (an edge\'s `cursor`, or `pageInfo.endCursor`).' }),
+      filter: t.arg({ type: CustomerFilter, description: 'Only the customers that match every condition given.' }),
+    },
+    resolve: async (_root, { first, after, filter }, ctx, info) => {
+      const page = pageArguments('customer', { first, after });
+      const rows = await ctx.db.customer.findMany({
+        ...queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }),
+        where: { AND: [customerWhere(filter), page.after === null ? {} : { id: { gt: page.after } }] },
+        orderBy: { id: 'asc' },
+        take: page.size + 1,
+      });
+      return pageOf('customer', page, rows, (customer) => customer.id);
+    },
+  }),
+);
