@@ -105,7 +105,8 @@ export function customerStatements(columns: readonly ColumnSpec[]): CustomerStat
 WITH items AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord integer, id integer, v jsonb, expected integer, password_hash text)
 ),
-current_row AS (SELECT c.* FROM customers c WHERE c.id IN (SELECT id FROM items) ORDER BY c.id FOR UPDATE),
+-- = ANY(ARRAY(...)): an index lookup, where IN over the items would let a generic plan scan the table.
+current_row AS (SELECT c.* FROM customers c WHERE c.id = ANY (ARRAY(SELECT id FROM items)) ORDER BY c.id FOR UPDATE),
 next_row AS (
   SELECT i.ord, i.expected, i.password_hash AS new_password_hash, c.*,
     ${columns.map((c) => nextValue(c, `c.${c.column}`)).join(',\n    ')}
@@ -122,7 +123,7 @@ claimed AS (
   -- An address is free when no customer outside the batch holds it, no customer of the batch
   -- keeps it, and no earlier item of the batch claims it.
   SELECT k.*, k.email_moves AND (
-    EXISTS (SELECT 1 FROM customers o WHERE o.email = k.next_email AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = o.id))
+    EXISTS (SELECT 1 FROM customers o WHERE o.email = k.next_email AND o.id <> ALL (ARRAY(SELECT id FROM items)))
     OR EXISTS (SELECT 1 FROM checked b WHERE b.id <> k.id AND b.next_email = k.next_email AND (NOT b.email_moves OR b.ord < k.ord))
   ) AS email_taken
   FROM checked k
