@@ -22,10 +22,6 @@ export class TokenCache {
   /** Grows with every announced change: a lookup that began before one may be stale. */
   #generation = 0;
 
-  get active(): boolean {
-    return this.#active;
-  }
-
   /** Entries are served only while changes are heard; turning it off forgets every entry. */
   setActive(active: boolean): void {
     this.#active = active;
