@@ -5,7 +5,7 @@
  * is listening, and forgets everything whenever it stops listening, so a revocation made while
  * deaf is read from the database on the next request.
  */
-import type { Principal } from './tokens.ts';
+import type { Principal } from './principal.ts';
 
 export interface CachedToken {
   principal: Principal;

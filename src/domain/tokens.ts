@@ -5,17 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { databasePool, type Database } from '../infra/database/prisma.ts';
+import { SCOPES, type Principal, type Scope } from './principal.ts';
 import type { TokenCache } from './token-cache.ts';
-
-export const SCOPES = ['customers:read', 'customers:write'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export interface Principal {
-  tokenId: number;
-  /** The token's name: the actor recorded in customer history. */
-  name: string;
-  scopes: ReadonlySet<Scope>;
-}
 
 const PREFIX = 'cgw_';
 

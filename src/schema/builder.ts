@@ -7,7 +7,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Database } from '../infra/database/prisma.ts';
-import type { Principal, Scope } from '../domain/tokens.ts';
+import type { Principal, Scope } from '../domain/principal.ts';
 
 export interface Context {
   db: Database;
