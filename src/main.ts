@@ -8,7 +8,7 @@ import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { seedDemoCustomers } from './infra/database/seed.ts';
-import { startIdempotencyKeyPruning } from './domain/idempotency.ts';
+import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
 import { generatePassword, hashPassword } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
 import { describeError } from './http/errors.ts';
