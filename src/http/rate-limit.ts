@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { requestState } from './request-state.ts';
+import { requestState, type RateLimitStatus } from './request-state.ts';
 
 export interface RateLimitHit {
   /** Requests counted in the current window, this one included. */
@@ -114,12 +114,15 @@ export interface RateLimitOptions {
   onStoreError?: (error: unknown) => void;
 }
 
-export const RATE_LIMIT_HEADERS = [
-  'X-Rate-Limit-Requests-Quota',
-  'X-Rate-Limit-Requests-Left',
-  'X-Rate-Limit-Time-Reset-Ms',
-  'X-Rate-Limit-Time-Window-Ms',
-] as const;
+/** BigCommerce's header for each figure of the current window. */
+const HEADER_OF = {
+  quota: 'X-Rate-Limit-Requests-Quota',
+  left: 'X-Rate-Limit-Requests-Left',
+  resetMs: 'X-Rate-Limit-Time-Reset-Ms',
+  windowMs: 'X-Rate-Limit-Time-Window-Ms',
+} as const satisfies Record<keyof RateLimitStatus, string>;
+
+export const RATE_LIMIT_HEADERS = Object.values(HEADER_OF);
 
 /** Runs after authentication: anonymous requests carry no token to count against. */
 export function useRateLimit({ requests, windowMs, store, onStoreError }: RateLimitOptions): Plugin {
@@ -136,7 +139,7 @@ export function useRateLimit({ requests, windowMs, store, onStoreError }: RateLi
       }
       state.rateLimit = { quota: requests, left: Math.max(0, requests - hit.count), resetMs: hit.resetMs, windowMs };
       if (hit.count > requests) {
-        throw createGraphQLError('Too many requests for this API token; retry after X-Rate-Limit-Time-Reset-Ms', {
+        throw createGraphQLError(`Too many requests for this API token; retry after ${HEADER_OF.resetMs}`, {
           extensions: {
             code: 'RATE_LIMITED',
             http: { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(hit.resetMs / 1000))) } },
@@ -147,10 +150,7 @@ export function useRateLimit({ requests, windowMs, store, onStoreError }: RateLi
     onResponse({ request, response }) {
       const limit = requestState(request).rateLimit;
       if (!limit) return;
-      response.headers.set('X-Rate-Limit-Requests-Quota', String(limit.quota));
-      response.headers.set('X-Rate-Limit-Requests-Left', String(limit.left));
-      response.headers.set('X-Rate-Limit-Time-Reset-Ms', String(limit.resetMs));
-      response.headers.set('X-Rate-Limit-Time-Window-Ms', String(limit.windowMs));
+      for (const [field, header] of Object.entries(HEADER_OF)) response.headers.set(header, String(limit[field as keyof RateLimitStatus]));
     },
   };
 }
