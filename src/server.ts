@@ -11,7 +11,7 @@ import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createGraphQLError, createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { DEFAULTS, type Limits } from './config.ts';
+import { withDefaults, type GivenServerSettings } from './config.ts';
 import type { Database } from './infra/database/prisma.ts';
 import { databasePool } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
@@ -27,21 +27,15 @@ import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestState } from './http/request-state.ts';
 
 
-export interface ServerDependencies {
+/** Settings left out take the defaults of a server started without their variables. */
+export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit'> {
   db: Database;
-  /** Production turns off GraphiQL and introspection unless they are asked for. */
-  production?: boolean;
-  graphiql?: boolean;
-  introspection?: boolean;
   /** Filled into GraphiQL's headers (development only: the page then carries a secret). */
   developmentToken?: string | undefined;
   /** Request logs and unexpected errors; silent when not given. */
   logger?: Logger;
-  corsOrigins?: readonly string[];
-  limits?: Partial<Limits>;
   /** Per token; `false` turns it off. The default store is in memory. */
   rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
-  readinessTimeoutMs?: number;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
   /** Database pool size, reported in metrics. */
@@ -66,23 +60,20 @@ const READY = '/readyz';
 const METRICS = '/metrics';
 
 export function createServer(deps: ServerDependencies): GatewayServer {
-  const { db, production = false, hardening = true } = deps;
+  const { db, hardening = true } = deps;
+  const settings = withDefaults({ ...deps, rateLimit: deps.rateLimit || undefined });
+  const { limits } = settings;
   const logger = deps.logger ?? createLogger('silent');
-  const limits: Limits = { maxBodyBytes: DEFAULTS.maxBodyBytes, ...DEFAULTS.limits, ...deps.limits };
-  const introspection = deps.introspection ?? !production;
-  const graphiql = deps.graphiql ?? !production;
   const pool = databasePool(db);
   const rateLimit =
-    deps.rateLimit === false
-      ? undefined
-      : { ...DEFAULTS.rateLimit, store: new MemoryRateLimitStore(), ...deps.rateLimit };
+    deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   const plugins: Array<Plugin | false | undefined> = [
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
     hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, pool, poolSize: deps.poolSize }),
     useReadinessCheck({
       endpoint: READY,
-      check: () => (deps.isShuttingDown?.() ? false : databaseAnswers(pool, deps.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs)),
+      check: () => (deps.isShuttingDown?.() ? false : databaseAnswers(pool, settings.readinessTimeoutMs)),
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
@@ -108,7 +99,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
         blockFieldSuggestion: { enabled: true },
       }),
-    !introspection && {
+    !settings.introspection && {
       onValidate({ addValidationRule }) {
         addValidationRule(NoSchemaIntrospectionCustomRule);
       },
@@ -120,7 +111,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     graphqlEndpoint: GRAPHQL,
     healthCheckEndpoint: HEALTH,
     landingPage: false,
-    graphiql: graphiql ? graphiqlOptions(deps.developmentToken) : false,
+    graphiql: settings.graphiql ? graphiqlOptions(deps.developmentToken) : false,
     // GraphiQL's scripts served from here, not from yoga's default CDN (unpkg.com): the page holds
     // the development token, and it must work on machines that cannot reach the internet. The
     // bundle (9 MB) is loaded on the first GraphiQL request, so production never pays for it.
@@ -130,7 +121,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     maxRequestBodySize: false,
     maskedErrors: { maskError, isDev: false },
     logging: yogaLogger(logger),
-    cors: corsPolicy(deps.corsOrigins ?? []),
+    cors: corsPolicy(settings.corsOrigins),
     context: ({ request }): Context => ({ db, principal: requestState(request).principal }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });
