@@ -11,7 +11,7 @@ import { seedDemoCustomers } from './infra/database/seed.ts';
 import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
 import { generatePassword, hashPassword } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
-import { describeError } from './http/errors.ts';
+import { describeError } from './http/error-description.ts';
 import { createLogger } from './http/logging.ts';
 import { MemoryRateLimitStore, PostgresRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { closeHttpServer } from './http/shutdown.ts';

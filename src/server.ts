@@ -10,7 +10,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createGraphQLError, createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import type { Database } from './infra/database/prisma.ts';
 import { databasePool } from './infra/database/prisma.ts';
@@ -18,7 +18,8 @@ import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
-import { maskError } from './http/errors.ts';
+import { maskError } from './http/error-masking.ts';
+import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
@@ -139,7 +140,7 @@ function refuse(message: string) {
     propagateOnRejection: false,
     onReject: [
       () => {
-        throw createGraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+        throw queryTooComplex(message);
       },
     ],
   };

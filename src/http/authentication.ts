@@ -8,7 +8,7 @@ import { TokenCache } from '../domain/token-cache.ts';
 import { authenticate, TOKEN_CHANGES_CHANNEL } from '../domain/tokens.ts';
 import { listen } from '../infra/database/notifications.ts';
 import { databasePool, type Database } from '../infra/database/prisma.ts';
-import { unauthenticated } from './errors.ts';
+import { unauthenticated } from './graphql-errors.ts';
 import { requestState } from './request-state.ts';
 
 /** The token a request presents, from `X-Auth-Token` or `Authorization: Bearer`. */

@@ -4,7 +4,8 @@
  * PostgreSQL (`rate_limit_windows`) so that every replica on the same database shares them.
  */
 import pg from 'pg';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { rateLimited } from './graphql-errors.ts';
 import { requestState, type RateLimitStatus } from './request-state.ts';
 
 export interface RateLimitHit {
@@ -139,12 +140,7 @@ export function useRateLimit({ requests, windowMs, store, onStoreError }: RateLi
       }
       state.rateLimit = { quota: requests, left: Math.max(0, requests - hit.count), resetMs: hit.resetMs, windowMs };
       if (hit.count > requests) {
-        throw createGraphQLError(`Too many requests for this API token; retry after ${HEADER_OF.resetMs}`, {
-          extensions: {
-            code: 'RATE_LIMITED',
-            http: { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(hit.resetMs / 1000))) } },
-          },
-        });
+        throw rateLimited(`Too many requests for this API token; retry after ${HEADER_OF.resetMs}`, hit.resetMs);
       }
     },
     onResponse({ request, response }) {
