@@ -12,8 +12,8 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
+import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Database } from './infra/database/prisma.ts';
-import { databasePool } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
@@ -65,16 +65,15 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const settings = withDefaults({ ...deps, rateLimit: deps.rateLimit || undefined });
   const { limits } = settings;
   const logger = deps.logger ?? createLogger('silent');
-  const pool = databasePool(db);
   const rateLimit =
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   const plugins: Array<Plugin | false | undefined> = [
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
-    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, pool, poolSize: deps.poolSize }),
+    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
     useReadinessCheck({
       endpoint: READY,
-      check: () => (deps.isShuttingDown?.() ? false : databaseAnswers(pool, settings.readinessTimeoutMs)),
+      check: () => (deps.isShuttingDown?.() ? false : pingDatabase(db, settings.readinessTimeoutMs)),
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
@@ -163,21 +162,4 @@ function corsPolicy(origins: readonly string[]) {
       maxAge: 600,
     };
   };
-}
-
-/** True when the database answers `SELECT 1` within the timeout; never throws, never hangs. */
-async function databaseAnswers(pool: ReturnType<typeof databasePool>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const query = pool.query('SELECT 1').then(
-    () => true,
-    () => false,
-  );
-  try {
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
