@@ -114,7 +114,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     graphiql: settings.graphiql ? graphiqlOptions(deps.developmentToken) : false,
     // GraphiQL's scripts served from here, not from yoga's default CDN (unpkg.com): the page holds
     // the development token, and it must work on machines that cannot reach the internet. The
-    // bundle (9 MB) is loaded on the first GraphiQL request, so production never pays for it.
+    // bundle is large and loaded on the first GraphiQL request, so production never pays for it.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     batching: false,
     // Our own limit (useRequestBodyLimit): yoga's counts every body as a stream.

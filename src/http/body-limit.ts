@@ -1,9 +1,8 @@
 /**
  * The request body limit (413). yoga's own `maxRequestBodySize` pipes every body through a
- * TransformStream to count its bytes, which cost about a tenth of a small mutation's CPU (a
- * stream pipeline and an AbortSignal per request). A Content-Length already bounds the body (Node's
- * HTTP parser reads exactly that many bytes), so only a body without one (chunked) is counted
- * as it streams. Errors are yoga's: 413 REQUEST_ENTITY_TOO_LARGE, 400 for a malformed length.
+ * stream to count it, which costs CPU on every request (see the README's benchmarks). A
+ * Content-Length already bounds the body (Node's parser reads exactly that many bytes), so only
+ * a body without one (chunked) is counted as it streams.
  */
 import type { Plugin } from 'graphql-yoga';
 import { badRequest, requestTooLarge } from './graphql-errors.ts';
