@@ -20,10 +20,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken } from '../src/domain/tokens.ts';
 import { createLogger } from '../src/http/logging.ts';
-import { MemoryRateLimitStore, PostgresRateLimitStore } from '../src/http/rate-limit.ts';
+import { MemoryRateLimitStore } from '../src/http/rate-limit.ts';
 import { startEmbeddedPostgres } from '../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';
+import { PostgresRateLimitStore } from '../src/infra/database/rate-limit-store.ts';
 import { createServer, type ServerDependencies } from '../src/server.ts';
 
 const { values } = parseArgs({

@@ -10,7 +10,8 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { locateDatabase } from '../src/infra/database/connect.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';
-import { createToken, listTokens, revokeToken, SCOPES, TokenError } from '../src/domain/tokens.ts';
+import { SCOPES } from '../src/domain/principal.ts';
+import { createToken, listTokens, revokeToken, TokenError } from '../src/domain/tokens.ts';
 
 const USAGE = `usage:
   npm run --silent token -- create --name NAME --scopes ${SCOPES.join(',')}

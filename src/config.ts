@@ -8,18 +8,6 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-/**
- * Defaults of the HTTP surface, shared by the environment schema below and by `createServer`,
- * so a server built without a setting behaves like one started without the variable.
- */
-export const DEFAULTS = {
-  maxBodyBytes: 100_000,
-  limits: { maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
-  rateLimit: { requests: 600, windowMs: 30_000 },
-  readinessTimeoutMs: 1_000,
-  shutdownTimeoutMs: 10_000,
-} as const;
-
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const schema = z.object({
@@ -34,25 +22,26 @@ const schema = z.object({
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The server's settings below have no default here: `withDefaults` gives them theirs.
   GRAPHIQL: boolean.optional(),
   INTROSPECTION: boolean.optional(),
   CORS_ORIGINS: z
     .string()
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], without a path')])))
-    .default([]),
-  MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULTS.maxBodyBytes),
-  MAX_DEPTH: positiveInt(1_000).default(DEFAULTS.limits.maxDepth),
-  MAX_ALIASES: positiveInt(10_000).default(DEFAULTS.limits.maxAliases),
-  MAX_TOKENS: positiveInt(1_000_000).default(DEFAULTS.limits.maxTokens),
-  MAX_DIRECTIVES: positiveInt(10_000).default(DEFAULTS.limits.maxDirectives),
-  MAX_COST: positiveInt(100_000_000).default(DEFAULTS.limits.maxCost),
+    .optional(),
+  MAX_BODY_BYTES: positiveInt(100_000_000).optional(),
+  MAX_DEPTH: positiveInt(1_000).optional(),
+  MAX_ALIASES: positiveInt(10_000).optional(),
+  MAX_TOKENS: positiveInt(1_000_000).optional(),
+  MAX_DIRECTIVES: positiveInt(10_000).optional(),
+  MAX_COST: positiveInt(100_000_000).optional(),
   /** 0 turns rate limiting off. */
-  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).default(DEFAULTS.rateLimit.requests),
-  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).default(DEFAULTS.rateLimit.windowMs),
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
-  READINESS_TIMEOUT_MS: positiveInt(60_000).default(DEFAULTS.readinessTimeoutMs),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULTS.shutdownTimeoutMs),
+  READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -68,8 +57,61 @@ export interface Limits {
   maxCost: number;
 }
 
-export interface Config {
+/** What the HTTP surface is told, from the environment or by whoever calls `createServer`. */
+export interface ServerSettings {
+  /** Production turns off GraphiQL and introspection unless they are asked for. */
   production: boolean;
+  graphiql: boolean;
+  introspection: boolean;
+  /** Browser origins allowed to call the API cross-origin; `*` allows any. */
+  corsOrigins: readonly string[];
+  limits: Limits;
+  /** Per token and window. */
+  rateLimit: { requests: number; windowMs: number };
+  readinessTimeoutMs: number;
+}
+
+/** Settings as given: anything left out (or undefined) takes its default. */
+export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateLimit'>> & {
+  limits?: Partial<Limits> | undefined;
+  rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
+};
+
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs'> = {
+  limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
+  rateLimit: { requests: 600, windowMs: 30_000 },
+  readinessTimeoutMs: 1_000,
+};
+
+/**
+ * The one place the server's defaults are applied, for `loadConfig` and `createServer` alike, so
+ * a server built without a setting behaves like one started without the variable.
+ */
+export function withDefaults(given: GivenServerSettings): ServerSettings {
+  const production = given.production ?? false;
+  return {
+    production,
+    // Development conveniences are on unless production; production can opt back in.
+    graphiql: given.graphiql ?? !production,
+    introspection: given.introspection ?? !production,
+    corsOrigins: given.corsOrigins ?? [],
+    limits: filled(DEFAULTS.limits, given.limits),
+    rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
+    readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
+  };
+}
+
+/** `defaults` with each of its keys that `given` sets (not to undefined) taken from `given`. */
+function filled<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const result = { ...defaults };
+  for (const key of Object.keys(defaults) as Array<keyof T>) {
+    const value = given?.[key];
+    if (value !== undefined) result[key] = value as T[keyof T];
+  }
+  return result;
+}
+
+export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   /** Unset: an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   port: number;
@@ -78,14 +120,8 @@ export interface Config {
   migrateOnStart: boolean;
   poolSize: number;
   logLevel: Environment['LOG_LEVEL'];
-  graphiql: boolean;
-  introspection: boolean;
-  /** Browser origins allowed to call the API cross-origin; `*` allows any. */
-  corsOrigins: string[];
-  limits: Limits;
   /** `requests: 0` turns rate limiting off. */
-  rateLimit: { requests: number; windowMs: number; store: 'memory' | 'postgres' };
-  readinessTimeoutMs: number;
+  rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
   shutdownTimeoutMs: number;
 }
 
@@ -102,20 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  return {
-    production,
-    databaseUrl: e.DATABASE_URL,
-    port: e.PORT,
-    // Embedded database means a developer's machine: listen on loopback only.
-    host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
-    dataDir: e.DATA_DIR,
-    migrateOnStart: e.MIGRATE_ON_START,
-    poolSize: e.DATABASE_POOL_SIZE,
-    logLevel: e.LOG_LEVEL,
-    // Development conveniences are on unless production; production can opt back in.
-    graphiql: e.GRAPHIQL ?? !production,
-    introspection: e.INTROSPECTION ?? !production,
+  const settings = withDefaults({
+    production: e.NODE_ENV === 'production',
+    graphiql: e.GRAPHIQL,
+    introspection: e.INTROSPECTION,
     corsOrigins: e.CORS_ORIGINS,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
@@ -125,8 +151,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.MAX_DIRECTIVES,
       maxCost: e.MAX_COST,
     },
-    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, store: e.RATE_LIMIT_STORE },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+  });
+  return {
+    ...settings,
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT,
+    // Embedded database means a developer's machine: listen on loopback only.
+    host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
+    dataDir: e.DATA_DIR,
+    migrateOnStart: e.MIGRATE_ON_START,
+    poolSize: e.DATABASE_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+    rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

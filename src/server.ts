@@ -10,15 +10,16 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createGraphQLError, createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { DEFAULTS, type Limits } from './config.ts';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { withDefaults, type GivenServerSettings } from './config.ts';
+import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Database } from './infra/database/prisma.ts';
-import { databasePool } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
-import { maskError } from './http/errors.ts';
+import { maskError } from './http/error-masking.ts';
+import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
@@ -27,21 +28,15 @@ import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestState } from './http/request-state.ts';
 
 
-export interface ServerDependencies {
+/** Settings left out take the defaults of a server started without their variables. */
+export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit'> {
   db: Database;
-  /** Production turns off GraphiQL and introspection unless they are asked for. */
-  production?: boolean;
-  graphiql?: boolean;
-  introspection?: boolean;
   /** Filled into GraphiQL's headers (development only: the page then carries a secret). */
   developmentToken?: string | undefined;
   /** Request logs and unexpected errors; silent when not given. */
   logger?: Logger;
-  corsOrigins?: readonly string[];
-  limits?: Partial<Limits>;
   /** Per token; `false` turns it off. The default store is in memory. */
   rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
-  readinessTimeoutMs?: number;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
   /** Database pool size, reported in metrics. */
@@ -66,23 +61,19 @@ const READY = '/readyz';
 const METRICS = '/metrics';
 
 export function createServer(deps: ServerDependencies): GatewayServer {
-  const { db, production = false, hardening = true } = deps;
+  const { db, hardening = true } = deps;
+  const settings = withDefaults({ ...deps, rateLimit: deps.rateLimit || undefined });
+  const { limits } = settings;
   const logger = deps.logger ?? createLogger('silent');
-  const limits: Limits = { maxBodyBytes: DEFAULTS.maxBodyBytes, ...DEFAULTS.limits, ...deps.limits };
-  const introspection = deps.introspection ?? !production;
-  const graphiql = deps.graphiql ?? !production;
-  const pool = databasePool(db);
   const rateLimit =
-    deps.rateLimit === false
-      ? undefined
-      : { ...DEFAULTS.rateLimit, store: new MemoryRateLimitStore(), ...deps.rateLimit };
+    deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   const plugins: Array<Plugin | false | undefined> = [
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
-    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, pool, poolSize: deps.poolSize }),
+    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
     useReadinessCheck({
       endpoint: READY,
-      check: () => (deps.isShuttingDown?.() ? false : databaseAnswers(pool, deps.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs)),
+      check: () => (deps.isShuttingDown?.() ? false : pingDatabase(db, settings.readinessTimeoutMs)),
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
@@ -108,7 +99,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
         blockFieldSuggestion: { enabled: true },
       }),
-    !introspection && {
+    !settings.introspection && {
       onValidate({ addValidationRule }) {
         addValidationRule(NoSchemaIntrospectionCustomRule);
       },
@@ -120,17 +111,17 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     graphqlEndpoint: GRAPHQL,
     healthCheckEndpoint: HEALTH,
     landingPage: false,
-    graphiql: graphiql ? graphiqlOptions(deps.developmentToken) : false,
+    graphiql: settings.graphiql ? graphiqlOptions(deps.developmentToken) : false,
     // GraphiQL's scripts served from here, not from yoga's default CDN (unpkg.com): the page holds
     // the development token, and it must work on machines that cannot reach the internet. The
-    // bundle (9 MB) is loaded on the first GraphiQL request, so production never pays for it.
+    // bundle is large and loaded on the first GraphiQL request, so production never pays for it.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     batching: false,
     // Our own limit (useRequestBodyLimit): yoga's counts every body as a stream.
     maxRequestBodySize: false,
     maskedErrors: { maskError, isDev: false },
     logging: yogaLogger(logger),
-    cors: corsPolicy(deps.corsOrigins ?? []),
+    cors: corsPolicy(settings.corsOrigins),
     context: ({ request }): Context => ({ db, principal: requestState(request).principal }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });
@@ -148,7 +139,7 @@ function refuse(message: string) {
     propagateOnRejection: false,
     onReject: [
       () => {
-        throw createGraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+        throw queryTooComplex(message);
       },
     ],
   };
@@ -171,21 +162,4 @@ function corsPolicy(origins: readonly string[]) {
       maxAge: 600,
     };
   };
-}
-
-/** True when the database answers `SELECT 1` within the timeout; never throws, never hangs. */
-async function databaseAnswers(pool: ReturnType<typeof databasePool>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const query = pool.query('SELECT 1').then(
-    () => true,
-    () => false,
-  );
-  try {
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

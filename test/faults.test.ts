@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/domain/tokens.ts';
-import { isDatabaseUnavailable } from '../src/http/errors.ts';
+import { isDatabaseUnavailable } from '../src/infra/database/database-errors.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';

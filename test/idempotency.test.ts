@@ -8,7 +8,7 @@ import {
   IDEMPOTENCY_KEY_RETENTION_MS,
   pruneIdempotencyKeys,
   startIdempotencyKeyPruning,
-} from '../src/domain/idempotency.ts';
+} from '../src/domain/idempotency-pruning.ts';
 import { createToken } from '../src/domain/tokens.ts';
 import { CUSTOMER_FIELDS, customerRow, databaseSnapshot, historyRows, insertCustomer, uniqueEmail } from './support/customers.ts';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.ts';

@@ -1,7 +1,8 @@
 /** API.md: "Too many requests for one token": 429, RATE_LIMITED, BigCommerce's headers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, databasePool, type Database } from '../src/infra/database/prisma.ts';
-import { MemoryRateLimitStore, PostgresRateLimitStore } from '../src/http/rate-limit.ts';
+import { MemoryRateLimitStore } from '../src/http/rate-limit.ts';
+import { PostgresRateLimitStore } from '../src/infra/database/rate-limit-store.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 

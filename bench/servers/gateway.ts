@@ -11,8 +11,9 @@
 import { createServer as createHttpServer } from 'node:http';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/http/logging.ts';
-import { MemoryRateLimitStore, PostgresRateLimitStore } from '../../src/http/rate-limit.ts';
-import { createDatabase, databasePool } from '../../src/infra/database/prisma.ts';
+import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
+import { createDatabase } from '../../src/infra/database/prisma.ts';
+import { PostgresRateLimitStore } from '../../src/infra/database/rate-limit-store.ts';
 import { schema } from '../../src/schema/index.ts';
 import { createServer } from '../../src/server.ts';
 import { serverOptions } from '../../src/server-options.ts';
@@ -37,7 +38,7 @@ const config = loadConfig({
 const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize });
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
 const logger = createLogger(config.logLevel);
-const rateLimitStore = config.rateLimit.store === 'postgres' ? new PostgresRateLimitStore(databasePool(db)) : new MemoryRateLimitStore();
+const rateLimitStore = config.rateLimit.store === 'postgres' ? PostgresRateLimitStore.sharing(db) : new MemoryRateLimitStore();
 const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore }));
 
 await serve(createHttpServer(yoga), async () => {

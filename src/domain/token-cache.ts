@@ -5,7 +5,7 @@
  * is listening, and forgets everything whenever it stops listening, so a revocation made while
  * deaf is read from the database on the next request.
  */
-import type { Principal } from './tokens.ts';
+import type { Principal } from './principal.ts';
 
 export interface CachedToken {
   principal: Principal;
@@ -21,10 +21,6 @@ export class TokenCache {
   #active = false;
   /** Grows with every announced change: a lookup that began before one may be stale. */
   #generation = 0;
-
-  get active(): boolean {
-    return this.#active;
-  }
 
   /** Entries are served only while changes are heard; turning it off forgets every entry. */
   setActive(active: boolean): void {

@@ -5,17 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { databasePool, type Database } from '../infra/database/prisma.ts';
+import { SCOPES, type Principal, type Scope } from './principal.ts';
 import type { TokenCache } from './token-cache.ts';
-
-export const SCOPES = ['customers:read', 'customers:write'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export interface Principal {
-  tokenId: number;
-  /** The token's name: the actor recorded in customer history. */
-  name: string;
-  scopes: ReadonlySet<Scope>;
-}
 
 const PREFIX = 'cgw_';
 
@@ -60,12 +51,10 @@ export async function createToken(db: Database, name: string, scopes: readonly s
 export const LAST_USED_PRECISION_MS = 60_000;
 
 /**
- * The principal a presented secret stands for, or null when it is unknown or revoked.
- * This runs on every request: a token in the cache (if given) costs no database work at all;
- * otherwise it is one indexed lookup as a prepared statement straight on the pool (a Prisma
- * query costs about three times as much here). `lastUsedAt` is written at
- * most once a minute per token, in the background, and guarded in SQL so replicas do not all
- * write it.
+ * The principal a presented secret stands for, or null when it is unknown or revoked. It runs on
+ * every request, so a token not in the cache is one prepared statement, cheaper than a Prisma
+ * query. `lastUsedAt` is written at most once a minute per token, in the background, and guarded
+ * in SQL so replicas do not all write it.
  */
 export async function authenticate(db: Database, secret: string, cache?: TokenCache): Promise<Principal | null> {
   if (!secret.startsWith(PREFIX)) return null;

@@ -6,9 +6,9 @@
 import type { Plugin } from 'graphql-yoga';
 import { TokenCache } from '../domain/token-cache.ts';
 import { authenticate, TOKEN_CHANGES_CHANNEL } from '../domain/tokens.ts';
-import { listen } from '../infra/database/notifications.ts';
-import { databasePool, type Database } from '../infra/database/prisma.ts';
-import { unauthenticated } from './errors.ts';
+import { listenForNotifications } from '../infra/database/notifications.ts';
+import type { Database } from '../infra/database/prisma.ts';
+import { unauthenticated } from './graphql-errors.ts';
 import { requestState } from './request-state.ts';
 
 /** The token a request presents, from `X-Auth-Token` or `Authorization: Bearer`. */
@@ -29,7 +29,7 @@ export function useAuthentication(db: Database, { cacheTokens }: { cacheTokens: 
   const cache = cacheTokens ? new TokenCache() : undefined;
   const listener =
     cache &&
-    listen(databasePool(db).options, TOKEN_CHANGES_CHANNEL, {
+    listenForNotifications(db, TOKEN_CHANGES_CHANNEL, {
       onNotification: (tokenHash) => cache.forget(tokenHash),
       onListening: (listening) => cache.setActive(listening),
     });

@@ -1,17 +1,13 @@
 /**
  * The request body limit (413). yoga's own `maxRequestBodySize` pipes every body through a
- * TransformStream to count its bytes (a stream pipeline and an AbortSignal per request; the
- * README's benchmark notes say what that cost). A Content-Length already bounds the body (Node's
- * HTTP parser reads exactly that many bytes), so only a body without one (chunked) is counted
- * as it streams. Errors are yoga's: 413 REQUEST_ENTITY_TOO_LARGE, 400 for a malformed length.
+ * stream to count it, which costs CPU on every request (see the README's benchmarks). A
+ * Content-Length already bounds the body (Node's parser reads exactly that many bytes), so only
+ * a body without one (chunked) is counted as it streams.
  */
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { badRequest, requestTooLarge } from './graphql-errors.ts';
 
 const CONTENT_LENGTH = /^\d+$/;
-
-function tooLarge() {
-  return createGraphQLError('Request body too large', { extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } } });
-}
 
 export function useRequestBodyLimit(limit: number): Plugin {
   return {
@@ -19,9 +15,9 @@ export function useRequestBodyLimit(limit: number): Plugin {
       const contentLength = request.headers.get('content-length');
       if (contentLength !== null) {
         if (!CONTENT_LENGTH.test(contentLength)) {
-          throw createGraphQLError('Content-Length header is invalid.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          throw badRequest('Content-Length header is invalid.');
         }
-        if (Number(contentLength) > limit) throw tooLarge();
+        if (Number(contentLength) > limit) throw requestTooLarge();
         return;
       }
       if (!requestParser || !request.body) return;
@@ -32,7 +28,7 @@ export function useRequestBodyLimit(limit: number): Plugin {
           new fetchAPI.TransformStream({
             transform(chunk: Uint8Array, controller) {
               bytes += chunk.byteLength;
-              if (bytes > limit) controller.error(tooLarge());
+              if (bytes > limit) controller.error(requestTooLarge());
               else controller.enqueue(chunk);
             },
           }),

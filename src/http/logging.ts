@@ -6,7 +6,10 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { pino, type Logger } from 'pino';
-import { describeError, errorCode, originalOf, wasMasked, withoutInputValues } from './errors.ts';
+import { withoutInputValues } from './coercion-messages.ts';
+import { describeError } from './error-description.ts';
+import { originalOf, wasMasked } from './error-masking.ts';
+import { errorCode } from './graphql-errors.ts';
 import { operationNameOf, requestState } from './request-state.ts';
 
 export type { Logger } from 'pino';

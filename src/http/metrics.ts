@@ -3,15 +3,16 @@
  * errors by code, the database pool's use, and the process' own figures. Each server has its
  * own registry, so several servers in one process (tests) do not collide.
  */
-import type pg from 'pg';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolStats } from '../infra/database/health.ts';
 import { requestState } from './request-state.ts';
 
 export interface MetricsOptions {
   endpoint: string;
   graphqlEndpoint: string;
-  pool?: pg.Pool | undefined;
+  /** The database pool's use, read at each scrape. */
+  poolStats?: (() => PoolStats) | undefined;
   poolSize?: number | undefined;
 }
 
@@ -19,7 +20,7 @@ export interface MetricsOptions {
 // as "other" so a client cannot grow the metrics without bound.
 const MAX_OPERATION_LABELS = 200;
 
-export function useMetrics({ endpoint, graphqlEndpoint, pool, poolSize }: MetricsOptions): Plugin {
+export function useMetrics({ endpoint, graphqlEndpoint, poolStats, poolSize }: MetricsOptions): Plugin {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -41,16 +42,17 @@ export function useMetrics({ endpoint, graphqlEndpoint, pool, poolSize }: Metric
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  if (pool) {
+  if (poolStats) {
     new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections: total open, idle, and requests waiting for one.',
       labelNames: ['state'] as const,
       registers: [registry],
       collect() {
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
+        const stats = poolStats();
+        this.set({ state: 'total' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
       },
     });
     if (poolSize !== undefined) {

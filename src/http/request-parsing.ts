@@ -7,6 +7,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { badRequest } from './graphql-errors.ts';
 
 export function useRequestParsingErrors(): Plugin {
   return {
@@ -25,9 +26,7 @@ export function useRequestParsingErrors(): Plugin {
 
 function asBadRequest(error: unknown): unknown {
   if (error instanceof SyntaxError) {
-    return createGraphQLError('The variables or extensions parameter is not valid JSON.', {
-      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-    });
+    return badRequest('The variables or extensions parameter is not valid JSON.');
   }
   const original = error instanceof GraphQLError ? error.extensions['originalError'] : undefined;
   if (original && typeof original === 'object' && 'message' in original) {

@@ -3,7 +3,7 @@
  * operation, which errors), kept beside the request so the last plugin can log and count it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../domain/tokens.ts';
+import type { Principal } from '../domain/principal.ts';
 
 export interface RateLimitStatus {
   quota: number;

@@ -3,11 +3,11 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { createGraphQLError } from 'graphql-yoga';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Database } from '../infra/database/prisma.ts';
-import type { Principal, Scope } from '../domain/tokens.ts';
+import type { Principal, Scope } from '../domain/principal.ts';
+import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
 export interface Context {
   db: Database;
@@ -61,14 +61,7 @@ export const builder = new SchemaBuilder<{
       'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
     }),
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
-    unauthorizedError: (_parent, ctx) =>
-      ctx.principal
-        ? createGraphQLError('This token does not have the scope this field needs', {
-            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
-          })
-        : createGraphQLError('A valid API token is required (X-Auth-Token or Authorization: Bearer)', {
-            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-          }),
+    unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
   },
 });
 

@@ -12,34 +12,31 @@ export interface DatabaseLocation {
   url: string;
   /** Set when this process started an embedded server; stop it on the way out. */
   embedded: EmbeddedPostgres | undefined;
-  /** True when the embedded database was created by this start (first run). */
-  fresh: boolean;
 }
 
 export async function locateDatabase(
   options: { databaseUrl: string | undefined; dataDir: string },
   log: (message: string) => void,
 ): Promise<DatabaseLocation> {
-  if (options.databaseUrl) return { url: options.databaseUrl, embedded: undefined, fresh: false };
+  if (options.databaseUrl) return { url: options.databaseUrl, embedded: undefined };
   const embedded = await startEmbeddedPostgres({ dataDir: path.join(options.dataDir, 'pg'), log });
   try {
-    const fresh = await ensureDatabase(embedded.connectionString(), EMBEDDED_DATABASE);
-    return { url: embedded.connectionString(EMBEDDED_DATABASE), embedded, fresh };
+    await ensureDatabase(embedded.connectionString(), EMBEDDED_DATABASE);
+    return { url: embedded.connectionString(EMBEDDED_DATABASE), embedded };
   } catch (error) {
     await embedded.stop();
     throw error;
   }
 }
 
-/** Creates the database when missing; true when it did. */
-export async function ensureDatabase(adminUrl: string, name: string): Promise<boolean> {
+/** Creates the database when missing. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return false;
+    if (rowCount) return;
     await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    return true;
   } finally {
     await client.end();
   }

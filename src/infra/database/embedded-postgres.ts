@@ -26,8 +26,6 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   readonly port: number;
   readonly dataDir: string;
-  /** True when this start created the cluster (first run). */
-  readonly created: boolean;
   connectionString(database?: string): string;
   stop(): Promise<void>;
 }
@@ -53,11 +51,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // Beside the requested folder, readable by this process only, even when the data moved.
   const passwordFile = `${requested}.password`;
 
-  let created = false;
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await initdb(binDir, dataDir, passwordFile, runAs, log);
-    created = true;
-  }
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initdb(binDir, dataDir, passwordFile, runAs, log);
   if (!existsSync(passwordFile)) {
     throw new EmbeddedPostgresError(`${passwordFile} is missing; remove ${dataDir} to start with a new database`);
   }
@@ -70,13 +64,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runningPort = runningServerPort(dataDir);
   if (runningPort !== undefined) {
     log(`using the embedded PostgreSQL already running on 127.0.0.1:${runningPort} (data: ${dataDir})`);
-    return { port: runningPort, dataDir, created, connectionString: connectionString(runningPort), stop: async () => {} };
+    return { port: runningPort, dataDir, connectionString: connectionString(runningPort), stop: async () => {} };
   }
 
   const port = options.port ?? (await freePort());
   const child = await startServer(binDir, dataDir, port, options.settings ?? {}, runAs);
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (data: ${dataDir})`);
-  return { port, dataDir, created, connectionString: connectionString(port), stop: () => stopServer(child) };
+  return { port, dataDir, connectionString: connectionString(port), stop: () => stopServer(child) };
 }
 
 /** PostgreSQL refuses to run as root; as root we run it as the `postgres` user, made if missing. */

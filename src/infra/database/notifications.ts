@@ -4,6 +4,7 @@
  * relies on hearing every notification can stop relying on it while deaf.
  */
 import pg from 'pg';
+import { databasePool, type Database } from './prisma.ts';
 
 export interface Listener {
   close(): Promise<void>;
@@ -16,6 +17,11 @@ export interface ListenHandlers {
 }
 
 const RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
+
+/** Listens on `channel` with the connection settings of the client's pool. */
+export function listenForNotifications(db: Database, channel: string, handlers: ListenHandlers): Listener {
+  return listen(databasePool(db).options, channel, handlers);
+}
 
 export function listen(config: pg.ClientConfig, channel: string, handlers: ListenHandlers): Listener {
   let client: pg.Client | undefined;

@@ -1,0 +1,34 @@
+/** How the database is doing, for readiness probes and metrics, without handing out its pool. */
+import { databasePool, type Database } from './prisma.ts';
+
+/** True when the database answers `SELECT 1` within the timeout; never throws, never hangs. */
+export async function pingDatabase(db: Database, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const query = databasePool(db)
+    .query('SELECT 1')
+    .then(
+      () => true,
+      () => false,
+    );
+  try {
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface PoolStats {
+  /** Connections open. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+}
+
+export function poolStats(db: Database): PoolStats {
+  const pool = databasePool(db);
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
