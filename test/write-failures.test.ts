@@ -1,5 +1,6 @@
 /** How a write fails when something unexpected goes wrong in the database client: typed, without secrets. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, TokenError } from '../src/domain/tokens.ts';
 import { DatabaseFailure } from '../src/infra/database/database-errors.ts';
 import { inTransaction } from '../src/infra/database/transaction.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -27,5 +28,12 @@ describe('an unexpected failure inside a transaction', () => {
   it('a bug that is not the database\'s goes on unchanged', async () => {
     const bug = new TypeError('a bug');
     await expect(inTransaction(database.db, async () => Promise.reject(bug))).rejects.toBe(bug);
+  });
+});
+
+describe('a token name taken twice', () => {
+  it('is a TokenError naming the token, from the typed unique violation', async () => {
+    await createToken(database.db, 'twice', ['customers:read']);
+    await expect(createToken(database.db, 'twice', ['customers:read'])).rejects.toThrow(TokenError);
   });
 });

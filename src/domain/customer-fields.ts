@@ -1,8 +1,9 @@
 /**
  * The one table of the fields a client may write. Input rules, SQL columns and casts, history
  * values, the GraphQL input types and their descriptions, and the order of errors and changes
- * are all derived from it: adding a field starts here (see the README's "Adding a field").
+ * are all derived from it: adding a field starts here (see the README's "Adding a customer field").
  */
+import type { ColumnSpec } from '../infra/database/customer-statements.ts';
 
 /** How a field's value is checked, stored and shown. */
 export type FieldKind = 'text' | 'email' | 'decimal' | 'ip' | 'integer' | 'boolean';
@@ -108,19 +109,7 @@ const SQL_TYPES: Record<FieldKind, string> = {
   boolean: 'boolean',
 };
 
-/** A writable column as the SQL statements need it. */
-export interface ColumnSpec {
-  field: CustomerField;
-  column: string;
-  sqlType: string;
-  /**
-   * History shows it as text: money as 4-place text, as the API does, and email as written,
-   * since citext would call a change of case no change.
-   */
-  historyAsText: boolean;
-  createDefault: string | boolean | undefined;
-}
-
+/** The writable columns, as the write statements are built from them. */
 export const CUSTOMER_COLUMNS: readonly ColumnSpec[] = FIELD_NAMES.map((field) => {
   const spec = fieldSpec(field);
   return {

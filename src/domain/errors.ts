@@ -36,10 +36,6 @@ export type WriteResult<T> = { customer: T; errors: [] } | { customer: null; err
 /** What a write of several customers returns (a batch, or any write behind an idempotency key). */
 export type WriteResults<T> = { customers: T[]; errors: [] } | { customers: null; errors: DomainError[] };
 
-export function refused(errors: DomainError[]): { customer: null; errors: DomainError[] } {
-  return { customer: null, errors };
-}
-
 /** Thrown inside a transaction to roll it back; whoever opened the transaction turns it back into a result. */
 export class WriteRefused extends Error {
   override name = 'WriteRefused';

@@ -4,7 +4,9 @@
  * guessed from the hash, and a token is checked on every request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { databasePool, type Database } from '../infra/database/prisma.ts';
+import { UniqueViolation, databaseError } from '../infra/database/database-errors.ts';
+import type { Database } from '../infra/database/prisma.ts';
+import { findTokenByHash, touchToken } from '../infra/database/token-statements.ts';
 import { SCOPES, type Principal, type Scope } from './principal.ts';
 import type { TokenCache } from './token-cache.ts';
 
@@ -42,8 +44,9 @@ export async function createToken(db: Database, name: string, scopes: readonly s
     });
     return { secret, record };
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') throw new TokenError(`a token named "${trimmed}" already exists`);
-    throw error;
+    const failure = databaseError(error);
+    if (failure instanceof UniqueViolation) throw new TokenError(`a token named "${trimmed}" already exists`);
+    throw failure;
   }
 }
 
@@ -68,10 +71,9 @@ export async function authenticate(db: Database, secret: string, cache?: TokenCa
     return cached.principal;
   }
   const generation = cache?.generation ?? 0;
-  const { rows } = await databasePool(db).query<TokenRow>({ name: 'cgw_authenticate', text: LOOKUP, values: [tokenHash] });
-  const token = rows[0];
-  if (!token || token.revoked_at) return null;
-  const touchedAt = token.last_used_at?.getTime() ?? 0;
+  const token = await findTokenByHash(db, tokenHash);
+  if (!token || token.revokedAt) return null;
+  const touchedAt = token.lastUsedAt?.getTime() ?? 0;
   if (Date.now() - touchedAt >= LAST_USED_PRECISION_MS) touch(db, token.id);
   const principal: Principal = { tokenId: token.id, name: token.name, scopes: effectiveScopes(token.scopes) };
   cache?.set(tokenHash, { principal, touchedAt: Date.now() }, generation);
@@ -81,18 +83,6 @@ export async function authenticate(db: Database, secret: string, cache?: TokenCa
 /** The notification channel on which the database announces changes to tokens (see migrations). */
 export const TOKEN_CHANGES_CHANNEL = 'api_tokens_changed';
 
-interface TokenRow {
-  id: number;
-  name: string;
-  scopes: string[];
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}
-
-const LOOKUP = 'SELECT id, name, scopes, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1';
-const TOUCH = `UPDATE api_tokens SET last_used_at = now()
-  WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2::double precision / 1000))`;
-
 const touching = new WeakMap<Database, Set<number>>();
 
 function touch(db: Database, tokenId: number): void {
@@ -100,8 +90,7 @@ function touch(db: Database, tokenId: number): void {
   if (!pending) touching.set(db, (pending = new Set()));
   if (pending.has(tokenId)) return;
   pending.add(tokenId);
-  databasePool(db)
-    .query(TOUCH, [tokenId, LAST_USED_PRECISION_MS])
+  touchToken(db, tokenId, LAST_USED_PRECISION_MS)
     // Bookkeeping only: a failure (the database going away) must not fail or delay the request.
     .catch(() => {})
     .finally(() => pending.delete(tokenId));

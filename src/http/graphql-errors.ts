@@ -19,6 +19,11 @@ export function rateLimited(message: string, retryAfterMs: number) {
   return createGraphQLError(message, { extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': retryAfter } } } });
 }
 
+/** A field argument no answer can be made from (a page cursor this API did not give out). */
+export function badUserInput(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
 export function badRequest(message: string) {
   return createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 }

@@ -69,7 +69,7 @@ function factsOf(error: unknown): Facts {
     // node-postgres names the index as a string; Prisma's adapter as { index }.
     if (typeof constraint === 'string') facts.constraint ??= constraint;
     else if (typeof (constraint as { index?: unknown } | undefined)?.index === 'string') facts.constraint ??= (constraint as { index: string }).index;
-    if (kind === 'UniqueConstraintViolation') facts.code ??= '23505';
+    if (kind === 'UniqueConstraintViolation' || code === 'P2002') facts.code ??= '23505';
     const adapter = (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
     const next = current as { originalError?: unknown; cause?: unknown };
     current = adapter ?? next.originalError ?? next.cause;
