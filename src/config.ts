@@ -3,6 +3,7 @@
  * the process with a message naming the variable instead of failing later on a request.
  */
 import { z } from 'zod';
+import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -42,6 +43,8 @@ const schema = z.object({
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
+  PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -123,6 +126,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   /** `requests: 0` turns rate limiting off. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
   shutdownTimeoutMs: number;
+  /** How much password hashing may wait, in all and per token, before requests get 503. */
+  hashing: HashingLimits;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +171,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    hashing: { maxQueued: e.PASSWORD_HASH_QUEUE_LIMIT, maxPerOwner: e.PASSWORD_HASH_PER_TOKEN_LIMIT },
   };
 }

@@ -9,7 +9,7 @@ import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { seedDemoCustomers } from './infra/database/seed.ts';
 import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
-import { generatePassword, hashPassword } from './domain/passwords.ts';
+import { generatePassword, hashPassword, setHashingLimits } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
 import { describeError } from './http/error-description.ts';
 import { createLogger } from './http/logging.ts';
@@ -24,6 +24,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  setHashingLimits(config.hashing);
   const logger = createLogger(config.logLevel);
   // Start-up and shutdown messages: plain lines for a developer's terminal, JSON in production.
   const say = config.production

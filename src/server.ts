@@ -24,6 +24,7 @@ import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
+import { useSingleMutationField } from './http/single-mutation.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestState } from './http/request-state.ts';
 
@@ -90,6 +91,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     useRequestBodyLimit(limits.maxBodyBytes),
     useRequestParsingErrors(),
     useAPQ(),
+    useSingleMutationField(),
     hardening &&
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, flattenFragments: true, ...refuse('The query is nested too deeply.') },

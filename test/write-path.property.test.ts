@@ -104,10 +104,10 @@ describe('updateCustomer and a batch of one', () => {
         }
         expect(await state(batch)).toEqual(await state(single));
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
     // Not vacuous: some runs wrote, and the databases moved on together.
-    expect(written).toBeGreaterThan(5);
+    expect(written).toBeGreaterThanOrEqual(5);
     const { rows } = await single.sql.query<{ version: number }>('SELECT version FROM customers WHERE id = 1');
     expect(rows[0]!.version).toBeGreaterThan(2);
   });

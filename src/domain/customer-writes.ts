@@ -1,7 +1,7 @@
 /**
  * createCustomer, updateCustomer and updateCustomers. Each reads top to bottom: check the input,
- * open the idempotency record when there is a key, hash new passwords, write (with the record,
- * in one transaction, when there is a key), answer. A single update is a batch of one whose
+ * open the idempotency record when there is a key, hash new passwords once nothing but the write
+ * is left, write (with the record, in one transaction, when there is a key), answer. A single update is a batch of one whose
  * error paths have no ["items", "<index>"] prefix: one statement and one set of rules for both.
  */
 import { CUSTOMER_COLUMNS, type CustomerValues } from './customer-fields.ts';
@@ -28,7 +28,7 @@ import {
   type IdempotentOperation,
   type KeyedRequest,
 } from './idempotency.ts';
-import { generatePassword, hashPassword } from './passwords.ts';
+import { generatePassword, hashPassword, hashPasswords } from './passwords.ts';
 import { customerStatements, type UpdateOutcome } from '../infra/database/customer-statements.ts';
 import { UniqueViolation } from '../infra/database/database-errors.ts';
 import type { Database } from '../infra/database/prisma.ts';
@@ -113,15 +113,18 @@ async function writeUpdates(db: Database, request: UpdateRequest): Promise<Write
   const opened = keyed ? await openIdempotencyKey(db, keyed) : { errors: [] };
   if ('replay' in opened) return opened.replay;
   if (listErrors.length > 0) return refused([...listErrors, ...opened.errors]);
-  if (opened.errors.length > 0 || planned.some((item) => item.errors.length > 0)) {
-    // Still asked of the database, which writes nothing, so that NOT_FOUND, VERSION_CONFLICT and
-    // TAKEN are reported with the input's errors.
+  const passwords = planned.flatMap((item) => (item.password === undefined ? [] : [item.password]));
+  if (passwords.length > 0 || opened.errors.length > 0 || planned.some((item) => item.errors.length > 0)) {
+    // Asked of the database first, which writes nothing: NOT_FOUND, VERSION_CONFLICT and TAKEN
+    // are reported with the input's errors, and a request that will be refused costs no argon2.
     const outcomes = await statements.update(db, rowsOf(planned, []), request.actor, true);
-    return refused([...updateErrors(planned, outcomes), ...opened.errors]);
+    const errors = [...updateErrors(planned, outcomes), ...opened.errors];
+    if (errors.length > 0) return refused(errors);
   }
 
-  // 3. Hash new passwords, only now that the request can be written, and outside any transaction.
-  const hashes = await Promise.all(planned.map((item) => (item.password === undefined ? undefined : hashPassword(item.password))));
+  // 3. Hash new passwords, only now that nothing but the write is left, and outside any transaction.
+  const hashed = (await hashPasswords(passwords, request.actor)).values();
+  const hashes = planned.map((item) => (item.password === undefined ? undefined : hashed.next().value));
 
   // 4. Write, and keep the response with the write when there is a key.
   return retryOnEmailRace(() =>
@@ -142,13 +145,14 @@ export async function createCustomer(db: Database, command: CreateCustomerComman
   const opened = keyed ? await openIdempotencyKey(db, keyed) : { errors: [] };
   if ('replay' in opened) return single(opened.replay);
   const creation = { values, actor: command.actor };
-  if (errors.length > 0 || opened.errors.length > 0) {
-    const outcome = await statements.create(db, { ...creation, passwordHash: '', passwordChosen: false, checkOnly: true });
-    return single(refused([...inOrder([...errors, ...takenIf(outcome.emailTaken, values)]), ...opened.errors]));
-  }
+  // Asked of the database first, which writes nothing: TAKEN comes with the input's errors, and
+  // a creation that will be refused costs no argon2.
+  const checked = await statements.create(db, { ...creation, passwordHash: '', passwordChosen: false, checkOnly: true });
+  const refusal = [...inOrder([...errors, ...takenIf(checked.emailTaken, values)]), ...opened.errors];
+  if (refusal.length > 0) return single(refused(refusal));
 
-  // 3. Hash the password: the client's, or a strong random one nobody will see.
-  const passwordHash = await hashPassword(password ?? generatePassword());
+  // 3. Hash the password, the client's or a strong random one nobody will see, now that only the write is left.
+  const passwordHash = await hashPassword(password ?? generatePassword(), command.actor);
 
   // 4. Write.
   const result = await retryOnEmailRace(() =>

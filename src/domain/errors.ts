@@ -80,3 +80,14 @@ export function inOrder(errors: readonly DomainError[], base: ErrorPath = []): D
   };
   return [...errors].sort((a, b) => rank(a) - rank(b));
 }
+
+/** The service is too busy for this request right now; the client may retry after `retryAfterMs`. */
+export class Overloaded extends Error {
+  override name = 'Overloaded';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { hash, verify, type Options } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import pLimit from 'p-limit';
+import { Overloaded } from './errors.ts';
 
 /** OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane. */
 export const ARGON2_PARAMETERS: Options = {
@@ -24,6 +25,25 @@ export const ARGON2_PARAMETERS: Options = {
  */
 export const HASH_CONCURRENCY = Math.max(1, Math.min(os.availableParallelism(), 4));
 const hashing = pLimit(HASH_CONCURRENCY);
+
+/**
+ * How much argon2 work may wait: in all, and per owner (an API token). Past either, a request is
+ * refused at once as Overloaded (503 with Retry-After) instead of queueing behind work that
+ * cannot finish soon; a token cannot fill the queue for everyone else.
+ */
+export interface HashingLimits {
+  maxQueued: number;
+  maxPerOwner: number;
+}
+
+export const DEFAULT_HASHING_LIMITS: Readonly<HashingLimits> = Object.freeze({ maxQueued: 64, maxPerOwner: 20 });
+let limits: HashingLimits = { ...DEFAULT_HASHING_LIMITS };
+const inFlightByOwner = new Map<string, number>();
+let runs = 0;
+
+export function setHashingLimits(next: Partial<HashingLimits>): void {
+  limits = { ...limits, ...next };
+}
 
 /** The rules a new password must meet; the `passwordPolicy` query shows this very object. */
 export interface PasswordPolicy {
@@ -73,12 +93,48 @@ export function hashingLoad(): { running: number; waiting: number } {
   return { running: hashing.activeCount, waiting: hashing.pendingCount };
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return hashing(() => hash(password, ARGON2_PARAMETERS));
+/** How many hashes and verifications this process has computed (tests count what a request cost). */
+export function argon2Runs(): number {
+  return runs;
 }
 
-export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return hashing(() => verify(passwordHash, password));
+/**
+ * Queues `count` pieces of argon2 work for `owner`, all or none: a batch's passwords are refused
+ * together rather than half hashed.
+ */
+function schedule<T>(owner: string | undefined, work: Array<() => Promise<T>>): Promise<T[]> {
+  const held = owner === undefined ? 0 : (inFlightByOwner.get(owner) ?? 0);
+  const waitingAfter = hashing.pendingCount + Math.max(0, work.length - Math.max(0, HASH_CONCURRENCY - hashing.activeCount));
+  if (waitingAfter > limits.maxQueued || held + work.length > limits.maxPerOwner) {
+    return Promise.reject(new Overloaded('Too many password changes are waiting to be hashed; retry shortly', 1_000));
+  }
+  if (owner !== undefined) inFlightByOwner.set(owner, held + work.length);
+  return Promise.all(
+    work.map((task) =>
+      hashing(() => {
+        runs += 1;
+        return task();
+      }).finally(() => {
+        if (owner === undefined) return;
+        const left = (inFlightByOwner.get(owner) ?? 1) - 1;
+        if (left > 0) inFlightByOwner.set(owner, left);
+        else inFlightByOwner.delete(owner);
+      }),
+    ),
+  );
+}
+
+export async function hashPassword(password: string, owner?: string): Promise<string> {
+  return (await schedule(owner, [() => hash(password, ARGON2_PARAMETERS)]))[0]!;
+}
+
+/** Hashes several passwords for one owner, all admitted to the queue or none. */
+export function hashPasswords(passwords: readonly string[], owner?: string): Promise<string[]> {
+  return passwords.length === 0 ? Promise.resolve([]) : schedule(owner, passwords.map((password) => () => hash(password, ARGON2_PARAMETERS)));
+}
+
+export async function verifyPassword(passwordHash: string, password: string, owner?: string): Promise<boolean> {
+  return (await schedule(owner, [() => verify(passwordHash, password)]))[0]!;
 }
 
 /** A strong random password (192 random bits) for customers created without one; never shown. */

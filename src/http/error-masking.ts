@@ -2,12 +2,14 @@
  * What clients may see of an error. Our own errors (GraphQL errors made on purpose, with an
  * `extensions.code`) go through as they are; anything else (a bug, a Prisma or driver error) is
  * replaced by "Unexpected error." with code INTERNAL_SERVER_ERROR (or, when the database cannot be
- * reached, a retryable SERVICE_UNAVAILABLE with status 503), and its details reach only the log.
+ * reached or the service is overloaded, a retryable SERVICE_UNAVAILABLE with status 503), and its
+ * details reach only the log.
  */
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError } from 'graphql-yoga';
 import { isDatabaseUnavailable } from '../infra/database/database-errors.ts';
-import { databaseUnavailable } from './graphql-errors.ts';
+import { Overloaded } from '../domain/errors.ts';
+import { databaseUnavailable, overloaded } from './graphql-errors.ts';
 
 /** The error a masked one replaced, for the request log; never serialised to the client. */
 const originals = new WeakMap<Error, unknown>();
@@ -19,10 +21,9 @@ export function maskError(error: unknown, message: string): Error {
   let masked = yogaMaskError(error, message, false);
   if (masked !== error) {
     const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-    if (isDatabaseUnavailable(original)) {
-      const at = masked instanceof GraphQLError ? { nodes: masked.nodes, source: masked.source, positions: masked.positions, path: masked.path } : {};
-      masked = databaseUnavailable(at);
-    }
+    const at = masked instanceof GraphQLError ? { nodes: masked.nodes, source: masked.source, positions: masked.positions, path: masked.path } : {};
+    if (isDatabaseUnavailable(original)) masked = databaseUnavailable(at);
+    else if (original instanceof Overloaded) masked = overloaded(original.message, original.retryAfterMs, at);
     originals.set(masked, original);
     if (typeof original === 'object' && original !== null) maskedOriginals.add(original);
     if (typeof error === 'object' && error !== null) maskedOriginals.add(error);

@@ -48,6 +48,15 @@ export function databaseUnavailable(at: Pick<GraphQLErrorOptions, 'nodes' | 'sou
   });
 }
 
+/** Too busy for this request right now (a full password-hashing queue): retry after a moment. */
+export function overloaded(message: string, retryAfterMs: number, at: Pick<GraphQLErrorOptions, 'nodes' | 'source' | 'positions' | 'path'> = {}) {
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return createGraphQLError(message, {
+    ...at,
+    extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': retryAfter } } },
+  });
+}
+
 /** The `extensions.code` of an error in a response, UNKNOWN when it has none. */
 export function errorCode(error: { extensions?: Record<string, unknown> }): string {
   const code = error.extensions?.['code'];
