@@ -1,0 +1,97 @@
+/**
+ * Tokens served from memory: a revocation or a change of scopes still takes effect on every
+ * server at once, because the database announces it; while a server cannot hear the
+ * announcements it looks every token up again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenCache } from '../../src/domain/token-cache.ts';
+import { createToken, revokeToken } from '../../src/domain/tokens.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const CUSTOMERS = '{ customers(first: 1) { edges { node { id } } } }';
+
+let one: TestServer;
+let two: TestServer;
+beforeAll(async () => {
+  one = await startTestServer();
+  // a second replica on the same database
+  two = await startTestServer({ database: one.database });
+});
+afterAll(async () => {
+  await two.close();
+  await one.close();
+});
+
+async function status(server: TestServer, token: string): Promise<number> {
+  return (await server.graphql(CUSTOMERS, {}, { token })).status;
+}
+
+/** Waits until the cache of each server is listening: a request after the first is served from it. */
+async function warm(token: string): Promise<void> {
+  for (const server of [one, two]) {
+    await expect.poll(() => status(server, token)).toBe(200);
+    expect(await status(server, token)).toBe(200);
+  }
+}
+
+describe('cached tokens', () => {
+  it('a revoked token is refused by every replica, though both had it in memory', async () => {
+    const { secret, record } = await createToken(one.database.db, 'cached-revoked', ['customers:read']);
+    await warm(secret);
+    expect(await revokeToken(one.database.db, String(record.id))).toBe(true);
+    for (const server of [one, two]) await expect.poll(() => status(server, secret), { timeout: 1_000 }).toBe(401);
+  });
+
+  it('a scope taken away applies at once', async () => {
+    const { secret, record } = await createToken(one.database.db, 'cached-scopes', ['customers:read']);
+    await warm(secret);
+    await one.database.sql.query("UPDATE api_tokens SET scopes = '{}' WHERE id = $1", [record.id]);
+    for (const server of [one, two]) await expect.poll(() => status(server, secret), { timeout: 1_000 }).toBe(403);
+  });
+
+  it('while a server cannot hear the announcements, it forgets its cache; once it hears again, revocations apply', async () => {
+    const { secret, record } = await createToken(one.database.db, 'cached-deaf', ['customers:read']);
+    await warm(secret);
+    const { rowCount } = await one.database.sql.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'customer-gateway-listener' AND datname = current_database()",
+    );
+    expect(rowCount).toBe(2);
+    // revoked while both listeners are gone or coming back
+    await revokeToken(one.database.db, String(record.id));
+    for (const server of [one, two]) await expect.poll(() => status(server, secret), { timeout: 1_000 }).toBe(401);
+    // the listeners come back, and a later revocation of a cached token is heard again
+    const later = await createToken(one.database.db, 'cached-after-reconnect', ['customers:read']);
+    await expect
+      .poll(async () => (await one.database.sql.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'customer-gateway-listener' AND datname = current_database()")).rows[0].n, { timeout: 5_000 })
+      .toBe(2);
+    await warm(later.secret);
+    await revokeToken(one.database.db, String(later.record.id));
+    for (const server of [one, two]) await expect.poll(() => status(server, later.secret), { timeout: 1_000 }).toBe(401);
+  });
+});
+
+describe('TokenCache', () => {
+  const principal = { tokenId: 1, name: 't', scopes: new Set<'customers:read'>(['customers:read']) };
+
+  it('does not keep a lookup that began before a change was announced', () => {
+    const cache = new TokenCache();
+    cache.setActive(true);
+    const before = cache.generation;
+    cache.forget('other-token'); // any announcement while the lookup was in flight
+    cache.set('hash', { principal, touchedAt: 0 }, before);
+    expect(cache.get('hash')).toBeUndefined();
+    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
+    expect(cache.get('hash')?.principal).toBe(principal);
+  });
+
+  it('serves nothing while inactive and forgets everything when it stops listening', () => {
+    const cache = new TokenCache();
+    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
+    expect(cache.get('hash')).toBeUndefined();
+    cache.setActive(true);
+    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
+    cache.setActive(false);
+    cache.setActive(true);
+    expect(cache.get('hash')).toBeUndefined();
+  });
+});
