@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createToken, LAST_USED_PRECISION_MS, revokeToken } from '../../src/domain/tokens.ts';
 import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { createTestDatabase } from '../support/database.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 let server: TestServer;
 let customerId: string;
@@ -54,7 +56,7 @@ describe('a bad token', () => {
     expect(await revokeToken(server.database.db, String(record.id))).toBe(true);
     // The server had the token in memory; it drops it when the database announces the change,
     // milliseconds after the revocation commits (see test/integration/token-cache.test.ts).
-    await expect.poll(async () => (await server.graphql(CUSTOMER, { id: customerId }, { token: secret })).status, { timeout: 1_000 }).toBe(401);
+    await waitFor(async () => (await server.graphql(CUSTOMER, { id: customerId }, { token: secret })).status === 401, { what: 'the revocation to reach the server' });
     const response = await server.graphql(CUSTOMER, { id: customerId }, { token: secret });
     expect(response.status).toBe(401);
     expect(response.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
@@ -75,28 +77,37 @@ describe('presenting a token', () => {
   });
 
   it('records when a token was last used, at most once a minute', async () => {
-    const { secret, record } = await createToken(server.database.db, 'last-used', ['customers:read']);
-    const lastUsed = async () =>
-      (await server.database.sql.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [record.id])).rows[0].last_used_at as Date | null;
-    expect(await lastUsed()).toBeNull();
-    await server.graphql(CUSTOMER, { id: customerId }, { token: secret });
-    await expect.poll(lastUsed).not.toBeNull();
-    const first = (await lastUsed())!.getTime();
-    for (let i = 0; i < 5; i++) await server.graphql(CUSTOMER, { id: customerId }, { token: secret });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await lastUsed())!.getTime()).toBe(first);
-    // a minute later (the server remembers its own last write, even for a cached token), the
-    // next request writes it again
-    const old = new Date(Date.now() - LAST_USED_PRECISION_MS - 1_000);
-    await server.database.sql.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [record.id, old]);
-    vi.useFakeTimers({ toFake: ['Date'] });
+    // A server with one database connection runs its statements in the order it sends them: a
+    // request's write of lastUsedAt, if it makes one, is done before that request's read answers.
+    const database = await createTestDatabase({ poolSize: 1 });
+    const single = await startTestServer({ database });
     try {
-      vi.setSystemTime(Date.now() + LAST_USED_PRECISION_MS + 1_000);
-      await server.graphql(CUSTOMER, { id: customerId }, { token: secret });
+      const { secret, record } = await createToken(database.db, 'last-used', ['customers:read']);
+      const lastUsed = async () =>
+        (await database.sql.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [record.id])).rows[0].last_used_at as Date | null;
+      const read = () => single.graphql(CUSTOMER, { id: '1' }, { token: secret });
+      expect(await lastUsed()).toBeNull();
+      expect((await read()).status).toBe(200);
+      const first = await lastUsed();
+      expect(first).not.toBeNull();
+      for (let i = 0; i < 5; i++) expect((await read()).status).toBe(200);
+      expect(await lastUsed()).toEqual(first);
+      // a minute later (the server remembers its own last write, even for a cached token), the
+      // next request writes it again
+      const old = new Date(Date.now() - LAST_USED_PRECISION_MS - 1_000);
+      await database.sql.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [record.id, old]);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + LAST_USED_PRECISION_MS + 1_000);
+        expect((await read()).status).toBe(200);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await lastUsed())!.getTime()).toBeGreaterThan(old.getTime());
     } finally {
-      vi.useRealTimers();
+      await single.close();
+      await database.close();
     }
-    await expect.poll(async () => (await lastUsed())!.getTime()).toBeGreaterThan(old.getTime());
   });
 });
 

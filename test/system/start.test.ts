@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 let dataDir: string;
@@ -61,15 +62,6 @@ function postgresProcesses(): string[] {
   return stdout.split('\n').filter((line) => /^\S*\/postgres -D /.test(line) && line.includes(dataDir));
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return check();
-}
-
 function createToken(): string {
   const result = spawnSync(
     process.execPath,
@@ -111,7 +103,7 @@ describe('npm start with the embedded database', () => {
     expect(output()).not.toMatch(/seeded/);
     expect((await firstCustomer(url, token)).data.customer?.email).toBe('jane.doe@example.com');
     await stop(child, 'SIGKILL');
-    expect(await until(() => postgresProcesses().length === 0)).toBe(true);
+    await waitFor(() => postgresProcesses().length === 0, { intervalMs: 100, what: 'its PostgreSQL to stop' });
   });
 
   it('names the bad variable when the configuration is invalid', () => {
