@@ -22,7 +22,7 @@ export default defineConfig({
     reporters: ['default'],
     // A pyramid: pure rules without a database, HTTP over real PostgreSQL, then whole processes.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: POSTGRES } },
       { extends: true, test: { name: 'system', include: ['test/system/**/*.test.ts'], globalSetup: POSTGRES } },
     ],

@@ -1,10 +1,9 @@
 /**
  * Tokens served from memory: a revocation or a change of scopes still takes effect on every
  * server at once, because the database announces it; while a server cannot hear the
- * announcements it looks every token up again.
+ * announcements it looks every token up again. The cache alone: test/unit/token-cache.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenCache } from '../../src/domain/token-cache.ts';
 import { createToken, revokeToken } from '../../src/domain/tokens.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -70,31 +69,5 @@ describe('cached tokens', () => {
     await warm(later.secret);
     await revokeToken(one.database.db, String(later.record.id));
     for (const server of [one, two]) await waitFor(async () => (await status(server, later.secret)) === 401, { what: 'the change to reach every server' });
-  });
-});
-
-describe('TokenCache', () => {
-  const principal = { tokenId: 1, name: 't', scopes: new Set<'customers:read'>(['customers:read']) };
-
-  it('does not keep a lookup that began before a change was announced', () => {
-    const cache = new TokenCache();
-    cache.setActive(true);
-    const before = cache.generation;
-    cache.forget('other-token'); // any announcement while the lookup was in flight
-    cache.set('hash', { principal, touchedAt: 0 }, before);
-    expect(cache.get('hash')).toBeUndefined();
-    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
-    expect(cache.get('hash')?.principal).toBe(principal);
-  });
-
-  it('serves nothing while inactive and forgets everything when it stops listening', () => {
-    const cache = new TokenCache();
-    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
-    expect(cache.get('hash')).toBeUndefined();
-    cache.setActive(true);
-    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
-    cache.setActive(false);
-    cache.setActive(true);
-    expect(cache.get('hash')).toBeUndefined();
   });
 });

@@ -11,7 +11,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
-import { isDatabaseUnavailable } from '../../src/http/errors.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../../src/infra/database/migrate.ts';
 import { createDatabase } from '../../src/infra/database/prisma.ts';
@@ -183,35 +182,6 @@ async function expectServing(target: GatewayProcess, label: string): Promise<Ack
   }
   return acks;
 }
-
-describe('which failures mean the database is unavailable', () => {
-  it('connection failures of the driver, the pool and Prisma, and nothing else', () => {
-    const withCode = (code: string, message = 'failure') => Object.assign(new Error(message), { code });
-    for (const error of [
-      withCode('ECONNREFUSED'),
-      withCode('57P01', 'terminating connection due to administrator command'),
-      withCode('57P03', 'the database system is starting up'),
-      withCode('08006'),
-      new Error('Connection terminated unexpectedly'),
-      new Error('timeout exceeded when trying to connect'),
-      withCode('P1001'),
-      Object.assign(new Error('Raw query failed'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '57P01' } } } }),
-      new Error('wrapped', { cause: { kind: 'ConnectionClosed' } }),
-    ]) {
-      expect(isDatabaseUnavailable(error), String(error)).toBe(true);
-    }
-    for (const error of [
-      withCode('23505', 'duplicate key value violates unique constraint'),
-      withCode('P2002'),
-      Object.assign(new Error('Raw query failed'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '42P01' } } } }),
-      new Error('Cannot read properties of undefined'),
-      null,
-      'ECONNREFUSED',
-    ]) {
-      expect(isDatabaseUnavailable(error), String(error)).toBe(false);
-    }
-  });
-});
 
 describe('connections killed mid-traffic', () => {
   it('fail the requests using them with a typed error; the server stays up and every acknowledged write is whole', async () => {
