@@ -1,4 +1,8 @@
-/** idempotencyKey, rule by rule as API.md's "Update semantics" states it, over HTTP and real PostgreSQL. */
+/**
+ * idempotencyKey, rule by rule as API.md's "Update semantics" states it, over HTTP and real
+ * PostgreSQL. What makes two requests the same, and the key's rules row by row:
+ * test/unit/idempotency.test.ts.
+ */
 import { createHash } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -187,24 +191,6 @@ describe('the same key with other arguments is IdempotencyKeyReusedError, and no
     expect(payload).toEqual({ customer: null, errors: REUSED });
   });
 
-  it('another customer id', async () => {
-    const one = await insertCustomer(server);
-    const two = await insertCustomer(server);
-    const key = newKey();
-    const payload = await reuse({ query: UPDATE, variables: { id: one.id, input: { phone: '1' }, key } }, { query: UPDATE, variables: { id: two.id, input: { phone: '1' }, key } });
-    expect(payload).toEqual({ customer: null, errors: REUSED });
-  });
-
-  it('an expectedVersion added, or null sent instead of leaving a field out', async () => {
-    const { id } = await insertCustomer(server);
-    const key = newKey();
-    await send(UPDATE, { id, input: { company: 'X' }, key });
-    // expectedVersion 2 is the version the customer is at: the only difference is the argument itself.
-    expect(payloadOf(await send(UPDATE, { id, input: { company: 'X' }, expectedVersion: 2, key })).errors).toEqual(REUSED);
-    expect(payloadOf(await send(UPDATE, { id, input: { company: 'X', phone: null }, key })).errors).toEqual(REUSED);
-    expect((await customerRow(server, id))!.version).toBe(2);
-  });
-
   it('another operation', async () => {
     const { id } = await insertCustomer(server);
     const key = newKey();
@@ -269,30 +255,23 @@ describe('keys are scoped per token', () => {
 });
 
 describe('idempotencyKey has 1 to 255 characters', () => {
-  it('an empty key is INVALID and a 256-character key TOO_LONG, on ["idempotencyKey"], with nothing written', async () => {
+  it('a bad key is a ValidationError on ["idempotencyKey"] in every operation, with nothing written (each rule: test/unit/idempotency.test.ts)', async () => {
     const { id } = await insertCustomer(server);
     const before = await databaseSnapshot(server);
-    for (const [key, code] of [
-      ['', 'INVALID'],
-      ['k'.repeat(256), 'TOO_LONG'],
-      ['nul\u0000key', 'INVALID'],
-    ] as const) {
-      const payload = payloadOf(await send(UPDATE, { id, input: { firstName: 'Keyed' }, key }));
-      expect(payload).toEqual({ customer: null, errors: [{ __typename: 'ValidationError', code, path: ['idempotencyKey'], message: expect.any(String) }] });
-    }
+    const payload = payloadOf(await send(UPDATE, { id, input: { firstName: 'Keyed' }, key: '' }));
+    expect(payload).toEqual({ customer: null, errors: [{ __typename: 'ValidationError', code: 'INVALID', path: ['idempotencyKey'], message: expect.any(String) }] });
     const email = uniqueEmail('badkey');
     expect(payloadOf(await send(CREATE, { input: { firstName: 'K', lastName: 'K', email }, key: '' })).errors).toMatchObject([{ code: 'INVALID', path: ['idempotencyKey'] }]);
     expect(payloadOf(await send(BATCH, { items: [{ id, input: {} }], key: 'k'.repeat(256) })).errors).toMatchObject([{ code: 'TOO_LONG', path: ['idempotencyKey'] }]);
     expect(await databaseSnapshot(server)).toEqual(before);
   });
 
-  it('255 characters are accepted, counted as characters (an emoji is one)', async () => {
+  it('255 characters are stored, counted as characters (255 emoji are one key)', async () => {
     const { id } = await insertCustomer(server);
-    for (const key of ['k'.repeat(255), '\u{1F511}'.repeat(255), `${newKey()}\u{1F511}`.padEnd(255, 'x')]) {
-      const payload = payloadOf(await send(UPDATE, { id, input: { notes: key.slice(0, 20) }, key }));
-      expect(payload.errors).toEqual([]);
-      expect(await recordFor(key)).toBeDefined();
-    }
+    const key = '\u{1F511}'.repeat(255);
+    const payload = payloadOf(await send(UPDATE, { id, input: { notes: 'long key' }, key }));
+    expect(payload.errors).toEqual([]);
+    expect(await recordFor(key)).toBeDefined();
   });
 
   it('a bad key is reported with the input\'s errors, and no password is hashed for it', async () => {

@@ -1,4 +1,7 @@
-/** updateCustomer, rule by rule as API.md's "Update semantics" states them. */
+/**
+ * updateCustomer, rule by rule as API.md's "Update semantics" states them, each rule once over
+ * HTTP and real PostgreSQL. Every row of the input rules: test/unit/customer-input.test.ts.
+ */
 import { verify } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
@@ -56,25 +59,18 @@ describe('a field left out of the input is unchanged', () => {
 });
 
 describe('null clears a field the customer may lack', () => {
-  const optional = [
-    ['company', 'company'],
-    ['phone', 'phone'],
-    ['notes', 'notes'],
-    ['registrationIpAddress', 'registration_ip_address'],
-    ['customerGroupId', 'customer_group_id'],
-    ['taxExemptCategory', 'tax_exempt_category'],
-  ] as const;
-
-  for (const [field, column] of optional) {
-    it(`null clears ${field}`, async () => {
-      const { id } = await insertCustomer(server);
-      expect((await customerRow(server, id))![column]).not.toBeNull();
-      const payload = await updateCustomer(server, id, { [field]: null });
-      expect(payload.errors).toEqual([]);
-      expect(payload.customer![field]).toBeNull();
-      expect((await customerRow(server, id))![column]).toBeNull();
-    });
-  }
+  it('null clears company, phone, notes, registrationIpAddress, customerGroupId and taxExemptCategory', async () => {
+    const { id } = await insertCustomer(server);
+    const columns = ['company', 'phone', 'notes', 'registration_ip_address', 'customer_group_id', 'tax_exempt_category'];
+    const before = await customerRow(server, id);
+    for (const column of columns) expect(before![column], column).not.toBeNull();
+    const fields = ['company', 'phone', 'notes', 'registrationIpAddress', 'customerGroupId', 'taxExemptCategory'];
+    const payload = await updateCustomer(server, id, Object.fromEntries(fields.map((field) => [field, null])));
+    expect(payload.errors).toEqual([]);
+    for (const field of fields) expect(payload.customer![field], field).toBeNull();
+    const after = await customerRow(server, id);
+    for (const column of columns) expect(after![column], column).toBeNull();
+  });
 
   it('a blank optional text field is stored as no value (null), not as an empty string', async () => {
     const { id } = await insertCustomer(server);
@@ -86,78 +82,53 @@ describe('null clears a field the customer may lack', () => {
 });
 
 describe('null or blank for firstName, lastName, email, storeCredit or resetPassOnLogin is REQUIRED', () => {
-  const cases: Array<[string, unknown]> = [
-    ['firstName', null],
-    ['firstName', ''],
-    ['firstName', '   '],
-    ['lastName', null],
-    ['lastName', '\t'],
-    ['email', null],
-    ['email', ''],
-    ['email', '  '],
-    ['storeCredit', null],
-    ['storeCredit', ''],
-    ['storeCredit', ' '],
-    ['resetPassOnLogin', null],
-  ];
-  for (const [field, value] of cases) {
-    it(`${field}: ${JSON.stringify(value)} is a ValidationError REQUIRED on ["input","${field}"] and writes nothing`, async () => {
-      const { id } = await insertCustomer(server);
-      const before = await databaseSnapshot(server);
-      const payload = await updateCustomer(server, id, { [field]: value });
-      expect(payload).toEqual({
-        customer: null,
-        errors: [{ __typename: 'ValidationError', code: 'REQUIRED', path: ['input', field], message: expect.any(String) }],
-      });
-      expect(await databaseSnapshot(server)).toEqual(before);
+  it('a blank firstName is a ValidationError REQUIRED on ["input","firstName"] and writes nothing', async () => {
+    const { id } = await insertCustomer(server);
+    const before = await databaseSnapshot(server);
+    const payload = await updateCustomer(server, id, { firstName: '   ' });
+    expect(payload).toEqual({
+      customer: null,
+      errors: [{ __typename: 'ValidationError', code: 'REQUIRED', path: ['input', 'firstName'], message: expect.any(String) }],
     });
-  }
+    expect(await databaseSnapshot(server)).toEqual(before);
+  });
 });
 
 describe('lengths count characters after trimming surrounding white space, which is not stored', () => {
-  const limits = [
-    ['firstName', 'first_name', 100],
-    ['lastName', 'last_name', 100],
-    ['company', 'company', 255],
-    ['phone', 'phone', 50],
-    ['taxExemptCategory', 'tax_exempt_category', 255],
-    ['notes', 'notes', 65_535],
-  ] as const;
-
-  for (const [field, column, limit] of limits) {
-    it(`${field}: ${limit} characters are stored, ${limit + 1} are TOO_LONG`, async () => {
-      const { id } = await insertCustomer(server);
-      const longest = 'x'.repeat(limit);
-      const accepted = await updateCustomer(server, id, { [field]: `  ${longest}  ` });
-      expect(accepted.errors).toEqual([]);
-      expect((await customerRow(server, id))![column]).toBe(longest);
-
-      const before = await databaseSnapshot(server);
-      const refused = await updateCustomer(server, id, { [field]: `${longest}y` });
-      expect(codesAndPaths(refused)).toEqual([['TOO_LONG', `input.${field}`]]);
-      expect(refused.customer).toBeNull();
-      expect(await databaseSnapshot(server)).toEqual(before);
-    });
-  }
-
-  it('email: 255 characters are stored, 256 are TOO_LONG', async () => {
+  it('every text field stores its longest value, counted in characters (100 emoji are a valid firstName)', async () => {
     const { id } = await insertCustomer(server);
-    const at255 = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`;
-    expect(at255).toHaveLength(255);
-    expect((await updateCustomer(server, id, { email: at255 })).errors).toEqual([]);
-    expect((await customerRow(server, id))!.email).toBe(at255);
-    const at256 = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`;
-    expect(at256).toHaveLength(256);
-    expect(codesAndPaths(await updateCustomer(server, id, { email: at256 }))).toEqual([['TOO_LONG', 'input.email']]);
+    const longest = {
+      firstName: '😀'.repeat(100),
+      lastName: 'l'.repeat(100),
+      email: `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`,
+      company: 'c'.repeat(255),
+      phone: 'p'.repeat(50),
+      notes: 'n'.repeat(65_535),
+      taxExemptCategory: 't'.repeat(255),
+    };
+    expect(longest.email).toHaveLength(255);
+    const payload = await updateCustomer(server, id, longest);
+    expect(payload.errors).toEqual([]);
+    expect(await customerRow(server, id)).toMatchObject({
+      first_name: longest.firstName,
+      last_name: longest.lastName,
+      email: longest.email,
+      company: longest.company,
+      phone: longest.phone,
+      notes: longest.notes,
+      tax_exempt_category: longest.taxExemptCategory,
+    });
   });
 
-  it('counts characters, not UTF-16 units: 100 emoji are a valid firstName', async () => {
+  it('one character more is TOO_LONG, and writes nothing', async () => {
     const { id } = await insertCustomer(server);
-    const emoji = '😀'.repeat(100);
-    expect(emoji.length).toBe(200);
-    expect((await updateCustomer(server, id, { firstName: emoji })).errors).toEqual([]);
-    expect((await customerRow(server, id))!.first_name).toBe(emoji);
-    expect(codesAndPaths(await updateCustomer(server, id, { firstName: `${emoji}😀` }))).toEqual([['TOO_LONG', 'input.firstName']]);
+    const before = await databaseSnapshot(server);
+    const refused = await updateCustomer(server, id, { lastName: `  ${'x'.repeat(101)}  ` });
+    expect(refused).toEqual({
+      customer: null,
+      errors: [{ __typename: 'ValidationError', code: 'TOO_LONG', path: ['input', 'lastName'], message: expect.any(String) }],
+    });
+    expect(await databaseSnapshot(server)).toEqual(before);
   });
 
   it('trims text and email before storing them', async () => {
@@ -235,15 +206,15 @@ describe('email is unique without regard to case', () => {
 });
 
 describe('an unknown id is CustomerNotFoundError NOT_FOUND on ["id"] with customer null', () => {
-  for (const id of ['999999', '0', '-1', 'abc', '99999999999999']) {
-    it(`id ${JSON.stringify(id)}`, async () => {
+  it('whether no customer has it or it is no id at all', async () => {
+    for (const id of ['999999', '0', '-1', 'abc', '99999999999999']) {
       const payload = await updateCustomer(server, id, { company: 'Nobody' });
-      expect(payload).toEqual({
+      expect(payload, id).toEqual({
         customer: null,
         errors: [{ __typename: 'CustomerNotFoundError', code: 'NOT_FOUND', path: ['id'], message: expect.any(String) }],
       });
-    });
-  }
+    }
+  });
 });
 
 describe('all errors of one request are reported together, and then nothing is written', () => {
@@ -354,31 +325,14 @@ describe('passwords', () => {
     expect(await databaseSnapshot(server)).toEqual(before);
   });
 
-  const weak: Array<[string, string]> = [
-    ['shorter than 8 characters', 'abc1234'],
-    ['no digit', 'abcdefghij'],
-    ['no letter', '1234567890'],
-    ['longer than 128 characters', `a1${'x'.repeat(127)}`],
-    ['a common password', 'password1'],
-    ['a common password in other case', 'PassWord1'],
-    ['another common password', 'Trustno1'],
-  ];
-  for (const [why, password] of weak) {
-    it(`${why} is PASSWORD_TOO_WEAK on ["input","authentication","password"], and the message does not repeat it`, async () => {
-      const { id } = await insertCustomer(server);
-      const before = await databaseSnapshot(server);
-      const response = await server.graphql(UPDATE_CUSTOMER, { id, input: { authentication: { password } } });
-      const payload = response.body.data!.updateCustomer;
-      expect(codesAndPaths(payload)).toEqual([['PASSWORD_TOO_WEAK', 'input.authentication.password']]);
-      expect(response.text).not.toContain(password);
-      expect(await databaseSnapshot(server)).toEqual(before);
-    });
-  }
-
-  it('exactly 8 characters with a letter and a digit, and exactly 128 characters, are accepted', async () => {
+  it('a weak password is PASSWORD_TOO_WEAK on ["input","authentication","password"], and the response does not repeat it', async () => {
     const { id } = await insertCustomer(server);
-    expect((await updateCustomer(server, id, { authentication: { password: 'zq7wvx3k' } })).errors).toEqual([]);
-    expect((await updateCustomer(server, id, { authentication: { password: `a1${'x'.repeat(126)}` } })).errors).toEqual([]);
+    const before = await databaseSnapshot(server);
+    const password = 'abc1234';
+    const response = await server.graphql(UPDATE_CUSTOMER, { id, input: { authentication: { password } } });
+    expect(codesAndPaths(response.body.data!.updateCustomer)).toEqual([['PASSWORD_TOO_WEAK', 'input.authentication.password']]);
+    expect(response.text).not.toContain(password);
+    expect(await databaseSnapshot(server)).toEqual(before);
   });
 
   it('forceReset: true sets resetPassOnLogin, false clears it', async () => {
@@ -491,60 +445,47 @@ describe('an update that changes nothing writes nothing', () => {
     expect(await historyRows(server, id)).toEqual([]);
   });
 
-  it('storeCredit sent as "25.5", "25.500", "025.5000" or the Float 25.5 is the stored amount, so nothing changes', async () => {
+  it('storeCredit sent as "25.500" or the Float 25.5 is the stored amount, so nothing changes', async () => {
     const { id } = await insertCustomer(server);
-    for (const storeCredit of ['25.5', '25.500', 25.5, '025.5000']) {
+    for (const storeCredit of ['25.500', 25.5]) {
       expect((await updateCustomer(server, id, { storeCredit })).customer!.version).toBe(1);
     }
   });
 });
 
-describe('read-only Customer fields are in no input type', () => {
-  const readOnly: Array<[string, string]> = [
-    ['dateCreated', '"2020-01-01T00:00:00Z"'],
-    ['dateModified', '"2020-01-01T00:00:00Z"'],
-    ['version', '7'],
-    ['id', '"5"'],
-    ['acceptsProductReviewAbandonedCartEmails', 'true'],
-    ['formFields', '[]'],
-  ];
-  for (const [field, literal] of readOnly) {
-    it(`${field} in the input is a GraphQL validation error, and nothing changes`, async () => {
-      const { id } = await insertCustomer(server);
-      const before = await databaseSnapshot(server);
-      const inline = await server.graphql(
-        `mutation { updateCustomer(id: "${id}", input: { company: "Changed", ${field}: ${literal} }) { customer { id } } }`,
-      );
-      expect(inline.status).toBe(400);
-      expect(inline.body.data).toBeUndefined();
-      expect(inline.body.errors![0]!.message).toContain(`Field "${field}" is not defined by type "UpdateCustomerInput"`);
-      const asVariable = await server.graphql(UPDATE_CUSTOMER, { id, input: { company: 'Changed', [field]: JSON.parse(literal) } });
-      expect(asVariable.status).toBe(400);
-      expect(asVariable.body.errors![0]!.message).toContain(`Field "${field}" is not defined by type "UpdateCustomerInput"`);
-      expect(await databaseSnapshot(server)).toEqual(before);
-    });
-  }
+describe('read-only Customer fields are in no input type (each of them: test/unit/contract-schema.test.ts)', () => {
+  it('dateCreated in the input is a GraphQL validation error, inline or as a variable, and nothing changes', async () => {
+    const { id } = await insertCustomer(server);
+    const before = await databaseSnapshot(server);
+    const inline = await server.graphql(
+      `mutation { updateCustomer(id: "${id}", input: { company: "Changed", dateCreated: "2020-01-01T00:00:00Z" }) { customer { id } } }`,
+    );
+    expect(inline.status).toBe(400);
+    expect(inline.body.data).toBeUndefined();
+    expect(inline.body.errors![0]!.message).toContain('Field "dateCreated" is not defined by type "UpdateCustomerInput"');
+    const asVariable = await server.graphql(UPDATE_CUSTOMER, { id, input: { company: 'Changed', dateCreated: '2020-01-01T00:00:00Z' } });
+    expect(asVariable.status).toBe(400);
+    expect(asVariable.body.errors![0]!.message).toContain('Field "dateCreated" is not defined by type "UpdateCustomerInput"');
+    expect(await databaseSnapshot(server)).toEqual(before);
+  });
 });
 
-describe('registrationIpAddress takes IPv4 and IPv6', () => {
-  const valid = ['192.0.2.1', '2001:db8::1', '::1', 'fe80::abcd:1234', '::ffff:192.0.2.128', '2001:0db8:0000:0000:0000:ff00:0042:8329', '0000:0000:0000:0000:0000:ffff:255.255.255.255'];
-  for (const address of valid) {
-    it(`stores ${address} as sent`, async () => {
-      const { id } = await insertCustomer(server);
-      const payload = await updateCustomer(server, id, { registrationIpAddress: address });
-      expect(payload.errors).toEqual([]);
-      expect(payload.customer!.registrationIpAddress).toBe(address);
-      expect((await customerRow(server, id))!.registration_ip_address).toBe(address);
-    });
-  }
+describe('registrationIpAddress takes IPv4 and IPv6 (each form: test/unit/customer-input.test.ts and scalars.test.ts)', () => {
+  it('stores an address as sent, even the longest IPv6 form', async () => {
+    const { id } = await insertCustomer(server);
+    const address = '0000:0000:0000:0000:0000:ffff:255.255.255.255';
+    const payload = await updateCustomer(server, id, { registrationIpAddress: address });
+    expect(payload.errors).toEqual([]);
+    expect(payload.customer!.registrationIpAddress).toBe(address);
+    expect((await customerRow(server, id))!.registration_ip_address).toBe(address);
+  });
 
   it('refuses what is not an address before anything runs', async () => {
     const { id } = await insertCustomer(server);
     const before = await databaseSnapshot(server);
-    for (const address of ['256.1.1.1', '2001:db8:::1', 'localhost', '1.2.3', 'fe80::1%eth0', '']) {
-      const response = await server.graphql(UPDATE_CUSTOMER, { id, input: { registrationIpAddress: address } });
-      expect(response.status, address).toBe(400);
-    }
+    const response = await server.graphql(UPDATE_CUSTOMER, { id, input: { registrationIpAddress: '256.1.1.1' } });
+    expect(response.status).toBe(400);
+    expect(response.body.errors![0]!.message).toMatch(/input\.registrationIpAddress/);
     expect(await databaseSnapshot(server)).toEqual(before);
   });
 });

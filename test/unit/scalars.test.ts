@@ -1,6 +1,7 @@
 /**
- * The Decimal scalar of the schema: parseDecimal's rules (test/unit/money.test.ts) for variables
- * and literals alike, trimming, blank as "no amount", and 4-place text out.
+ * The schema's input scalars, before any rule runs: Decimal (parseDecimal's rules, see
+ * money.test.ts, for variables and literals alike, trimming, blank as "no amount", 4-place text
+ * out), IP and EmailAddress.
  */
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
@@ -10,6 +11,8 @@ import { schema } from '../../src/schema/index.ts';
 import { canonical, decimalText } from '../support/decimals.ts';
 
 const scalar = schema.getType('Decimal') as GraphQLScalarType;
+const ip = schema.getType('IP') as GraphQLScalarType;
+const email = schema.getType('EmailAddress') as GraphQLScalarType;
 
 function parseLiteral(source: string): unknown {
   return scalar.parseLiteral(parseGraphQLValue(source));
@@ -59,5 +62,36 @@ describe('the Decimal scalar', () => {
   it('a blank string reaches the field as "no amount", which storeCredit reports as REQUIRED', () => {
     expect(scalar.parseValue('')).toBe('');
     expect(scalar.parseValue('   ')).toBe('');
+  });
+});
+
+describe('the IP scalar', () => {
+  it('takes IPv4 and IPv6 as sent', () => {
+    for (const address of ['192.0.2.1', '2001:db8::1', '::1', 'fe80::abcd:1234', '::ffff:192.0.2.128', '2001:0db8:0000:0000:0000:ff00:0042:8329', '0000:0000:0000:0000:0000:ffff:255.255.255.255']) {
+      expect(ip.parseValue(address)).toBe(address);
+    }
+  });
+
+  it('refuses what is not an address, a zone index and the empty string', () => {
+    for (const address of ['256.1.1.1', '2001:db8:::1', 'localhost', '1.2.3', 'fe80::1%eth0', '999.1.1.1', '']) {
+      expect(() => ip.parseValue(address), address).toThrow();
+    }
+  });
+});
+
+describe('the EmailAddress scalar', () => {
+  it('ignores surrounding white space', () => {
+    expect(email.parseValue('  ann@example.com ')).toBe('ann@example.com');
+    expect(email.parseLiteral(parseGraphQLValue('" Ann@Example.com "'))).toBe('Ann@Example.com');
+  });
+
+  it('lets a blank string through, for the rules to report as REQUIRED on its field', () => {
+    expect(email.parseValue('')).toBe('');
+    expect(email.parseValue('   ')).toBe('');
+  });
+
+  it('refuses what is not an address', () => {
+    for (const value of ['not-an-email', 'a@', '@b.c', 'two@@example.com', 42]) expect(() => email.parseValue(value), String(value)).toThrow();
+    expect(() => email.parseLiteral(parseGraphQLValue('42'))).toThrow();
   });
 });
