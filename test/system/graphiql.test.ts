@@ -10,6 +10,7 @@ import { describeWithBrowser, launchBrowser, type Browser } from '../support/bro
 import { customerRow } from '../support/customers.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** An editor's text as shown (Monaco renders non-breaking spaces), on one line. */
 async function editorText(browser: Browser, selector: string): Promise<string> {
@@ -52,9 +53,7 @@ describeWithBrowser('GraphiQL in Chromium', () => {
     expect(await editorText(browser, '.graphiql-editor-tool')).toContain(`"X-Auth-Token": "${developmentToken}"`);
 
     await page.locator('.graphiql-execute-button').click();
-    await expect
-      .poll(() => editorText(browser, '.graphiql-response'), { timeout: 10_000 })
-      .toContain('"company": "Acme Corporation"');
+    await waitFor(async () => (await editorText(browser, '.graphiql-response')).includes('"company": "Acme Corporation"'), { what: 'the response in the result pane' });
     const result = await editorText(browser, '.graphiql-response');
     expect(result).toContain('"id": "1"');
     expect(result).toContain('"storeCredit": "30.0000"');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser, launchBrowser, type Browser } from '../support/browser.ts';
 import { customerRow, insertCustomer } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -114,7 +115,7 @@ describeWithBrowser('the web example in Chromium', () => {
     await page.locator('#customer').waitFor({ state: 'visible', timeout: 20_000 });
     expect(await page.inputValue('#firstName')).toBe('Jane');
     expect(await page.inputValue('#storeCredit')).toBe('25.5000');
-    await expect.poll(() => page.textContent('#summary')).toContain('version 1');
+    await waitFor(async () => (await page.textContent('#summary'))?.includes('version 1'), { what: 'the summary to show version 1' });
 
     await page.fill('#firstName', 'Janet');
     await page.fill('#company', '');
