@@ -240,7 +240,11 @@ describe('the database stopped and restarted under load', () => {
     postgres = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), settings: SETTINGS, port });
     const up = performance.now();
     // Load goes on until the gateway is ready again and has served writes sent after the restart.
-    await waitFor(async () => (await gateway.request('/readyz', { timeoutMs: 3_000 })).status === 200, { timeoutMs: 15_000, intervalMs: 200, what: '/readyz to answer 200 again' });
+    await waitFor(async () => (await gateway.request('/readyz', { timeoutMs: 3_000 })).status === 200, {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      what: '/readyz to answer 200 again',
+    });
     await waitFor(() => successes(traffic.outcomes, up) >= 20, { timeoutMs: 15_000, what: 'writes to be served after the restart' });
     running = false;
     const outcomes = await traffic.done;
