@@ -1,0 +1,163 @@
+/** customers(first, after, filter): a Relay connection in id order, with its filters. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertCustomer } from '../support/customers.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+const CUSTOMERS = /* GraphQL */ `
+  query ($first: Int, $after: String, $filter: CustomerFilter) {
+    customers(first: $first, after: $after, filter: $filter) {
+      edges { cursor node { id firstName lastName email formFields { name } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+`;
+
+interface Page {
+  edges: Array<{ cursor: string; node: { id: string; firstName: string; lastName: string; email: string } }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+async function page(variables: Record<string, unknown>, token?: string): Promise<Page> {
+  const response = await server.graphql<{ customers: Page }>(CUSTOMERS, variables, token ? { token } : {});
+  if (response.body.errors) throw new Error(response.text);
+  return response.body.data!.customers;
+}
+
+async function allIds(filter?: Record<string, unknown>): Promise<string[]> {
+  return (await page({ first: 100, filter })).edges.map((edge) => edge.node.id);
+}
+
+describe('paging', () => {
+  let ids: string[];
+  beforeAll(async () => {
+    await server.database.sql.query('DELETE FROM customers');
+    // 130 customers with a form field each, in one statement.
+    const { rows } = await server.database.sql.query<{ id: number }>(`
+      WITH made AS (
+        INSERT INTO customers (first_name, last_name, email, password_hash)
+        SELECT 'P' || n, 'Doe', 'page.' || n || '@example.com', 'not-a-real-hash' FROM generate_series(0, 129) AS n
+        RETURNING id),
+      fields AS (INSERT INTO customer_form_fields (customer_id, name, value) SELECT id, 'newsletter_topics', '["offers"]' FROM made)
+      SELECT id FROM made ORDER BY id`);
+    ids = rows.map((row) => String(row.id));
+    expect(ids).toHaveLength(130);
+  });
+
+  it('returns 20 by default, in id order, with hasNextPage', async () => {
+    const first = await page({});
+    expect(first.edges.map((edge) => edge.node.id)).toEqual(ids.slice(0, 20));
+    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false, startCursor: first.edges[0]!.cursor, endCursor: first.edges[19]!.cursor });
+  });
+
+  it('walks every customer exactly once with after: endCursor', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const current: Page = await page({ first: 7, after });
+      seen.push(...current.edges.map((edge) => edge.node.id));
+      if (!current.pageInfo.hasNextPage) break;
+      expect(current.pageInfo.hasPreviousPage).toBe(after !== null);
+      after = current.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(ids);
+  });
+
+  it('caps first at 100', async () => {
+    const capped = await page({ first: 1000 });
+    expect(capped.edges).toHaveLength(100);
+    expect(capped.pageInfo.hasNextPage).toBe(true);
+  });
+
+  it('first: 0 is an empty page; a negative first or a foreign cursor is a GraphQL error', async () => {
+    expect((await page({ first: 0 })).edges).toEqual([]);
+    const negative = await server.graphql(CUSTOMERS, { first: -1 });
+    expect(negative.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    const foreign = await server.graphql(CUSTOMERS, { after: 'bm90LWEtY3Vyc29y' });
+    expect(foreign.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a cursor stays valid when customers before it are deleted or new ones are added', async () => {
+    const first = await page({ first: 5 });
+    await server.database.sql.query('DELETE FROM customers WHERE id = $1', [Number(ids[2])]);
+    const next = await page({ first: 5, after: first.pageInfo.endCursor });
+    expect(next.edges.map((edge) => edge.node.id)).toEqual(ids.slice(5, 10));
+  });
+
+  it('loads form fields of every node', async () => {
+    const current = await page({ first: 3 });
+    for (const edge of current.edges) expect(edge.node).toMatchObject({ formFields: [{ name: 'newsletter_topics' }] });
+  });
+});
+
+describe('filters', () => {
+  let groupId: number;
+  let janeSmith: string;
+  let johnSmithers: string;
+  let mariaO: string;
+  let percent: string;
+  beforeAll(async () => {
+    await server.database.sql.query('DELETE FROM customers');
+    groupId = 4242;
+    janeSmith = (await insertCustomer(server, { first_name: 'Jane', last_name: 'Smith', email: 'Jane.Smith@Example.com', customer_group_id: groupId })).id;
+    johnSmithers = (await insertCustomer(server, { first_name: 'John', last_name: 'Smithers', email: 'john@example.com', customer_group_id: null })).id;
+    mariaO = (await insertCustomer(server, { first_name: 'María', last_name: "O'Brien", email: 'maria@example.com', customer_group_id: groupId })).id;
+    percent = (await insertCustomer(server, { first_name: '50%_Off', last_name: 'Shop', email: 'shop@example.com' })).id;
+  });
+
+  it('email: the whole address, without regard to case', async () => {
+    expect(await allIds({ email: 'jane.smith@example.com' })).toEqual([janeSmith]);
+    expect(await allIds({ email: 'JANE.SMITH@EXAMPLE.COM' })).toEqual([janeSmith]);
+    expect(await allIds({ email: 'jane.smith' })).toEqual([]);
+  });
+
+  it('name: part of the first or last name, without regard to case', async () => {
+    expect(await allIds({ name: 'smith' })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ name: 'JOHN' })).toEqual([johnSmithers]);
+    expect(await allIds({ name: 'marí' })).toEqual([mariaO]);
+    expect(await allIds({ name: "o'b" })).toEqual([mariaO]);
+  });
+
+  it('name: % and _ are the characters themselves, not wildcards', async () => {
+    expect(await allIds({ name: '%' })).toEqual([percent]);
+    expect(await allIds({ name: '0%_o' })).toEqual([percent]);
+    expect(await allIds({ name: 'J_hn' })).toEqual([]);
+  });
+
+  it('customerGroupId', async () => {
+    expect(await allIds({ customerGroupId: groupId })).toEqual([janeSmith, mariaO]);
+  });
+
+  it('dateModified: a range with both ends included', async () => {
+    await server.database.sql.query(`UPDATE customers SET date_modified = '2026-01-01T00:00:00Z' WHERE id = $1`, [Number(janeSmith)]);
+    await server.database.sql.query(`UPDATE customers SET date_modified = '2026-02-01T00:00:00Z' WHERE id = $1`, [Number(johnSmithers)]);
+    await server.database.sql.query(`UPDATE customers SET date_modified = '2026-03-01T00:00:00Z' WHERE id IN ($1, $2)`, [Number(mariaO), Number(percent)]);
+    expect(await allIds({ dateModified: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' } })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ dateModified: { from: '2026-01-15T00:00:00Z' } })).toEqual([johnSmithers, mariaO, percent]);
+    expect(await allIds({ dateModified: { to: '2026-01-31T23:59:59Z' } })).toEqual([janeSmith]);
+  });
+
+  it('combines conditions, and pages through the filtered list', async () => {
+    expect(await allIds({ name: 'smith', customerGroupId: groupId })).toEqual([janeSmith]);
+    const first = await page({ first: 1, filter: { customerGroupId: groupId } });
+    expect(first.edges.map((edge) => edge.node.id)).toEqual([janeSmith]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await page({ first: 1, after: first.pageInfo.endCursor, filter: { customerGroupId: groupId } });
+    expect(second.edges.map((edge) => edge.node.id)).toEqual([mariaO]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+});
+
+describe('scopes', () => {
+  it('needs customers:read: a read token lists, no token is 401', async () => {
+    await expect(page({ first: 1 }, server.tokens.read)).resolves.toBeDefined();
+    const anonymous = await server.graphql(CUSTOMERS, { first: 1 }, { token: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  });
+});

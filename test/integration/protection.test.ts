@@ -1,0 +1,232 @@
+/**
+ * Protection of the GraphQL endpoint (OWASP's GraphQL cheat sheet): document limits that do
+ * not reveal themselves, no field suggestions, masked unexpected errors, a body size limit,
+ * no batching, CSRF checks, a CORS allow-list, and no echo of input values in errors.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ limits: { maxBodyBytes: 4_000 }, corsOrigins: ['https://admin.example.com'] });
+  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+});
+afterAll(() => server.close());
+
+/** Refused before execution, as a GraphQL error, without the limit or the measured value. */
+function expectRefusedQuietly(response: Awaited<ReturnType<TestServer['graphql']>>) {
+  expect(response.status).toBe(400);
+  expect(response.body.data ?? null).toBeNull();
+  expect(response.body.errors!.length).toBeGreaterThan(0);
+  for (const error of response.body.errors!) {
+    expect(error.message).not.toMatch(/\d/);
+    expect(error.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  }
+}
+
+describe('document limits (graphql-armor)', () => {
+  it('refuses a query deeper than the limit without saying how deep is allowed', async () => {
+    const shallow = await startTestServer({ database: server.database, limits: { maxDepth: 3 } });
+    try {
+      const ok = await shallow.graphql('{ customer(id: "1") { formFields { name } } }');
+      expect(ok.status).toBe(200);
+      const deep = await shallow.graphql('{ customers { edges { node { formFields { name } } } } }');
+      expectRefusedQuietly(deep);
+    } finally {
+      await shallow.close();
+    }
+  });
+
+  it('refuses too many aliases (default limit 15)', async () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: passwordPolicy { __typename }`).join(' ')} }`;
+    expect((await server.graphql(aliases(15))).status).toBe(200);
+    expectRefusedQuietly(await server.graphql(aliases(16)));
+    // the classic batching-by-alias attack on a data field
+    const wide = `{ ${Array.from({ length: 50 }, (_, i) => `c${i}: customer(id: "${i + 1}") { id }`).join(' ')} }`;
+    expectRefusedQuietly(await server.graphql(wide));
+  });
+
+  it('refuses too many directives and too many tokens', async () => {
+    const directives = `{ __typename ${'@include(if: true) '.repeat(21)} }`;
+    expectRefusedQuietly(await server.graphql(directives));
+    const tokens = `{ customer(id: "1") { ${'id '.repeat(1_050)}} }`;
+    expectRefusedQuietly(await server.graphql(tokens));
+  });
+
+  it('refuses a query over the cost limit', async () => {
+    const cheap = await startTestServer({ database: server.database, limits: { maxCost: 20 } });
+    try {
+      expect((await cheap.graphql('{ customer(id: "1") { id } }')).status).toBe(200);
+      const costly = await cheap.graphql(
+        '{ customers { edges { node { id firstName lastName email company phone notes storeCredit formFields { name value } } } } }',
+      );
+      expectRefusedQuietly(costly);
+    } finally {
+      await cheap.close();
+    }
+  });
+
+  it('suggests no field names', async () => {
+    const response = await server.graphql('{ custome(id: "1") { id } }');
+    expect(response.status).toBe(400);
+    expect(response.text).not.toMatch(/Did you mean/);
+    expect(response.text).not.toMatch(/"customer"/);
+  });
+});
+
+describe('unexpected errors', () => {
+  it('reach clients as "Unexpected error." with INTERNAL_SERVER_ERROR, never with details, even in development', async () => {
+    const broken = await startTestServer();
+    const nodeEnv = process.env.NODE_ENV;
+    try {
+      await seedDemoCustomers(broken.database.db, async () => 'not-a-real-hash');
+      // a real database failure: the table the resolver reads is gone
+      await broken.database.sql.query('DROP TABLE customer_form_fields');
+      process.env.NODE_ENV = 'development';
+      const response = await broken.graphql('{ customers(first: 1) { edges { node { id formFields { name } } } } }');
+      expect(response.body.errors).toHaveLength(1);
+      const [error] = response.body.errors!;
+      expect(error!.message).toBe('Unexpected error.');
+      expect(error!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(response.text).not.toMatch(/customer_form_fields|prisma|relation|stack|originalError|at .*\.(js|ts):\d+/i);
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+      await broken.close();
+    }
+  });
+
+  it('our own errors keep their message and code', async () => {
+    const response = await server.graphql('{ customer(id: "1") { id } }', undefined, { token: null });
+    expect(response.body.errors![0]!.message).toMatch(/token/);
+    expect(response.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('input values in errors', () => {
+  it('are not echoed back, so a password sent with the wrong type is not repeated', async () => {
+    const mutation = 'mutation ($input: UpdateCustomerInput!) { updateCustomer(id: "1", input: $input) { errors { __typename } } }';
+    const wrongType = await server.graphql(mutation, { input: { authentication: { password: 987654321987 } } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.errors![0]!.message).toMatch(/input\.authentication\.password/);
+    expect(wrongType.text).not.toContain('987654321987');
+
+    const unknownField = await server.graphql(mutation, { input: { nickname: 'x', authentication: { password: 'Sup3r; "secret" at "x"' } } });
+    expect(unknownField.body.errors![0]!.message).toMatch(/nickname/);
+    expect(unknownField.text).not.toMatch(/Sup3r|secret/);
+  });
+});
+
+/** Sends a body of `size` bytes, with Content-Length or chunked (no length announced). */
+function post(url: string, size: number, chunked: boolean): Promise<{ status: number; body: string }> {
+  const filler = ' '.repeat(Math.max(0, size - 40));
+  const body = Buffer.from(`{"query":"{ __typename }"${filler}}`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(body.length) }) },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    if (chunked) {
+      // several writes without a length: the size is only known while reading
+      for (let i = 0; i < body.length; i += 1_000) req.write(body.subarray(i, i + 1_000));
+      req.end();
+    } else req.end(body);
+  });
+}
+
+describe('request body size', () => {
+  it('accepts a body under the limit and refuses a larger one with 413, announced or streamed', async () => {
+    expect((await post(server.url, 3_000, false)).status).toBe(200);
+    expect((await post(server.url, 3_000, true)).status).toBe(200);
+    for (const chunked of [false, true]) {
+      const refused = await post(server.url, 20_000, chunked);
+      expect(refused.status, chunked ? 'chunked' : 'content-length').toBe(413);
+      expect(refused.body).not.toMatch(/4000|4_000/);
+    }
+  });
+});
+
+describe('batching', () => {
+  it('is off: an array of operations is refused', async () => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).not.toMatch(/"data"/);
+  });
+});
+
+describe('CSRF prevention', () => {
+  const get = (headers: Record<string, string>) =>
+    fetch(`${server.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', ...headers } });
+
+  it('refuses a GET a web page could send (no custom header, no JSON content type)', async () => {
+    const bare = await get({});
+    expect(bare.status).toBe(403);
+    expect(await bare.text()).toMatch(/CSRF/);
+    const form = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${encodeURIComponent('{ __typename }')}`,
+    });
+    expect(form.status).toBe(403);
+  });
+
+  it("lets through GETs with a preflight-forcing header, as Apollo Client's content-type or a CSRF header", async () => {
+    const variants: Array<Record<string, string>> = [
+      { 'content-type': 'application/json' },
+      { 'x-graphql-yoga-csrf': '1' },
+      { 'apollo-require-preflight': 'true' },
+    ];
+    for (const headers of variants) {
+      const response = await get(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(200);
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+  });
+});
+
+describe('CORS', () => {
+  const preflight = (origin: string) =>
+    fetch(`${server.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-auth-token' },
+    });
+
+  it('answers an allowed origin, exposing the rate-limit and request-id headers', async () => {
+    const response = await preflight('https://admin.example.com');
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/x-auth-token/);
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    const actual = await server.graphql('{ __typename }', undefined, { headers: { origin: 'https://admin.example.com' } });
+    expect(actual.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+    expect(actual.headers.get('access-control-expose-headers')).toMatch(/X-Rate-Limit-Requests-Left/);
+    expect(actual.headers.get('access-control-expose-headers')).toMatch(/X-Request-Id/);
+  });
+
+  it('gives any other origin no CORS headers, and by default no origin is allowed', async () => {
+    const response = await preflight('https://evil.example');
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    const other = await server.graphql('{ __typename }', undefined, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const closed = await startTestServer({ database: server.database });
+    try {
+      const refused = await fetch(`${closed.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://admin.example.com', 'access-control-request-method': 'POST' },
+      });
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await closed.close();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+/** API.md: "Too many requests for one token": 429, RATE_LIMITED, BigCommerce's headers. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, databasePool, type Database } from '../../src/infra/database/prisma.ts';
+import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
+import { PostgresRateLimitStore } from '../../src/infra/database/rate-limit-store.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const QUERY = '{ __typename }';
+
+function limitHeaders(headers: Headers) {
+  return {
+    quota: headers.get('x-rate-limit-requests-quota'),
+    left: headers.get('x-rate-limit-requests-left'),
+    resetMs: Number(headers.get('x-rate-limit-time-reset-ms')),
+  };
+}
+
+describe('per-token rate limit, in memory', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ rateLimit: { requests: 3, windowMs: 60_000, store: new MemoryRateLimitStore() } });
+  });
+  afterAll(() => server.close());
+
+  it('counts down on every authenticated response, then answers 429 RATE_LIMITED', async () => {
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await server.graphql(QUERY, undefined, { token: server.tokens.read });
+      expect(response.status).toBe(200);
+      seen.push(limitHeaders(response.headers));
+    }
+    expect(seen.map((h) => [h.quota, h.left])).toEqual([
+      ['3', '2'],
+      ['3', '1'],
+      ['3', '0'],
+    ]);
+    for (const { resetMs } of seen) expect(resetMs).toBeGreaterThan(0), expect(resetMs).toBeLessThanOrEqual(60_000);
+
+    const limited = await server.graphql(QUERY, undefined, { token: server.tokens.read });
+    expect(limited.status).toBe(429);
+    expect(limited.body.errors).toHaveLength(1);
+    expect(limited.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+    expect(limitHeaders(limited.headers)).toMatchObject({ quota: '3', left: '0' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // browsers may read them cross-origin only when exposed: see the CORS tests
+  });
+
+  it('counts each token on its own, and anonymous requests not at all', async () => {
+    const other = await server.graphql(QUERY, undefined, { token: server.tokens.write });
+    expect(other.status).toBe(200);
+    expect(limitHeaders(other.headers)).toMatchObject({ quota: '3', left: '2' });
+    for (let i = 0; i < 5; i++) {
+      const anonymous = await server.graphql(QUERY, undefined, { token: null });
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.headers.get('x-rate-limit-requests-left')).toBeNull();
+    }
+  });
+
+  it('lets the token through again when the window is over', async () => {
+    // The store's clock is the test's: the window ends when the test moves it, not after a wait.
+    let now = 1_000_000;
+    const short = await startTestServer({ database: server.database, rateLimit: { requests: 1, windowMs: 1_000, store: new MemoryRateLimitStore(() => now) } });
+    const send = () => short.graphql(QUERY, undefined, { token: short.tokens.read });
+    try {
+      const first = await send();
+      expect(first.status).toBe(200);
+      expect(limitHeaders(first.headers)).toMatchObject({ quota: '1', left: '0', resetMs: 1_000 });
+      now += 400;
+      const second = await send();
+      expect(second.status).toBe(429);
+      expect(limitHeaders(second.headers).resetMs).toBe(600);
+      now += 599;
+      expect((await send()).status).toBe(429);
+      now += 1;
+      const later = await send();
+      expect(later.status).toBe(200);
+      expect(limitHeaders(later.headers)).toMatchObject({ quota: '1', left: '0', resetMs: 1_000 });
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('per-token rate limit in PostgreSQL, shared by replicas', () => {
+  let database: TestDatabase;
+  let replicas: TestServer[];
+  let secondPool: Database;
+  let ownStore: PostgresRateLimitStore;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // Two replicas: each its own server, pool and store object; one database between them.
+    secondPool = createDatabase({ connectionString: database.url, poolSize: 3 });
+    // The first replica counts through the application's pool, the second through a store with
+    // a pool of its own, as `npm start` sets it up (RATE_LIMIT_STORE=postgres).
+    ownStore = PostgresRateLimitStore.open(database.url);
+    replicas = [
+      await startTestServer({ database, rateLimit: { requests: 4, windowMs: 60_000, store: new PostgresRateLimitStore(databasePool(database.db)) } }),
+      await startTestServer({ database: { ...database, db: secondPool }, rateLimit: { requests: 4, windowMs: 60_000, store: ownStore } }),
+    ];
+  });
+  afterAll(async () => {
+    for (const replica of replicas) await replica.close();
+    await secondPool.$disconnect();
+    await ownStore.close();
+    await database.close();
+  });
+
+  it('counts one token across replicas: the fifth request is refused wherever it lands', async () => {
+    const token = replicas[0]!.tokens.write;
+    const lefts = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await replicas[i % 2]!.graphql(QUERY, undefined, { token });
+      expect(response.status).toBe(200);
+      lefts.push(response.headers.get('x-rate-limit-requests-left'));
+    }
+    expect(lefts).toEqual(['3', '2', '1', '0']);
+    for (const replica of replicas) {
+      const response = await replica.graphql(QUERY, undefined, { token });
+      expect(response.status).toBe(429);
+      expect(response.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+    }
+    const { rows } = await database.sql.query('SELECT bucket, count FROM rate_limit_windows');
+    expect(rows).toContainEqual({ bucket: expect.stringMatching(/^token:\d+$/), count: 6 });
+  });
+
+  it('prunes windows that are over', async () => {
+    const store = new PostgresRateLimitStore(databasePool(database.db));
+    await database.sql.query(`INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES ('token:old', now() - interval '1 hour', 9)`);
+    const hit = await store.hit('token:fresh', 1_000);
+    expect(hit.count).toBe(1);
+    expect(hit.resetMs).toBeGreaterThan(0);
+    expect(hit.resetMs).toBeLessThanOrEqual(1_000);
+    await waitFor(async () => (await database.sql.query(`SELECT 1 FROM rate_limit_windows WHERE bucket = 'token:old'`)).rowCount === 0, {
+      what: 'the window that is over to be pruned',
+    });
+  });
+});
