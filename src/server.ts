@@ -81,7 +81,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
     hardening &&
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
-    hardening && useAuthentication(db, { cacheTokens: deps.cacheTokens ?? true }),
+    hardening &&
+      useAuthentication(db, {
+        cacheTokens: (deps.cacheTokens ?? true) && settings.tokenCacheTtlMs > 0,
+        ttlMs: settings.tokenCacheTtlMs,
+      }),
     hardening &&
       rateLimit &&
       useRateLimit({

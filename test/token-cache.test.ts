@@ -1,12 +1,17 @@
 /**
  * Tokens served from memory: a revocation or a change of scopes still takes effect on every
  * server at once, because the database announces it; while a server cannot hear the
- * announcements it looks every token up again.
+ * announcements it looks every token up again; and whatever happens to the announcements, no
+ * cached token outlives the cache's lifetime.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenCache } from '../src/domain/token-cache.ts';
 import { createToken, revokeToken } from '../src/domain/tokens.ts';
+import { createDatabase, type Database } from '../src/infra/database/prisma.ts';
+import { tokenLookups } from '../src/infra/database/token-statements.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { startStallingProxy, type StallingProxy } from './support/stalling-proxy.ts';
 
 const CUSTOMERS = '{ customers(first: 1) { edges { node { id } } } }';
 
@@ -70,6 +75,60 @@ describe('cached tokens', () => {
   });
 });
 
+/** Waits until `server` answers `token` from memory (with `expected`): a request that sends no lookup. */
+async function servedFromMemory(server: TestServer, token: string, { timeout = 5_000, expected = 200 } = {}): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const before = tokenLookups(server.database.db);
+        expect(await status(server, token)).toBe(expected);
+        return tokenLookups(server.database.db) - before;
+      },
+      { timeout },
+    )
+    .toBe(0);
+}
+
+describe('a revocation is refused within the cache lifetime, whatever happens to notifications', () => {
+  // The server reaches PostgreSQL through a proxy that can stall its listener's connection: no
+  // error, no end, the notifications just stop arriving. The test revokes directly.
+  let database: TestDatabase;
+  let proxy: StallingProxy;
+  const opened: Array<{ server: TestServer; db: Database }> = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    proxy = await startStallingProxy(database.url, 'customer-gateway-listener');
+  });
+  afterEach(async () => {
+    proxy.resume();
+    for (const { server, db } of opened.splice(0)) {
+      await server.close();
+      await db.$disconnect();
+    }
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await database.close();
+  });
+
+  async function serverBehindProxy(options: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
+    const db = createDatabase({ connectionString: proxy.url, poolSize: 3 });
+    const server = await startTestServer({ ...options, database: { ...database, db } });
+    opened.push({ server, db });
+    return server;
+  }
+
+  it('without heartbeats, a revoked token is refused once the lifetime has passed', async () => {
+    const server = await serverBehindProxy({ tokenCacheTtlMs: 1_500 });
+    const { secret, record } = await createToken(database.db, 'stalled-lifetime', ['customers:read']);
+    await servedFromMemory(server, secret);
+
+    proxy.stall();
+    expect(await revokeToken(database.db, String(record.id))).toBe(true);
+    await expect.poll(() => status(server, secret), { timeout: 10_000 }).toBe(401);
+  });
+});
+
 describe('TokenCache', () => {
   const principal = { tokenId: 1, name: 't', scopes: new Set<'customers:read'>(['customers:read']) };
 
@@ -93,5 +152,28 @@ describe('TokenCache', () => {
     cache.setActive(false);
     cache.setActive(true);
     expect(cache.get('hash')).toBeUndefined();
+  });
+
+  /** A cache on a clock the test moves. */
+  function cacheAt(options: { ttlMs: number; maxEntries?: number }) {
+    const clock = { now: 0 };
+    const cache = new TokenCache({ ...options, now: () => clock.now });
+    cache.setActive(true);
+    return { cache, clock };
+  }
+
+  it('serves an entry for its lifetime, not a moment longer, however well it listens', () => {
+    const { cache, clock } = cacheAt({ ttlMs: 30_000 });
+    cache.set('hash', { principal, touchedAt: 0 }, cache.generation);
+    clock.now = 29_999;
+    expect(cache.get('hash')?.principal).toBe(principal);
+    clock.now = 30_000;
+    expect(cache.get('hash')).toBeUndefined();
+  });
+
+  it('holds a bounded number, dropping the oldest', () => {
+    const { cache } = cacheAt({ ttlMs: 30_000, maxEntries: 3 });
+    for (const hash of ['a', 'b', 'c', 'd']) cache.set(hash, { principal, touchedAt: 0 }, cache.generation);
+    expect(['a', 'b', 'c', 'd'].map((hash) => cache.get(hash) !== undefined)).toEqual([false, true, true, true]);
   });
 });

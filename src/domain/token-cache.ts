@@ -1,9 +1,10 @@
 /**
  * The principals of recently seen tokens, so a request needs no database lookup for its token.
- * Correct only while every change to a token is heard (PostgreSQL notifications, see
+ * Kept fresh by hearing every change to a token (PostgreSQL notifications, see
  * src/infra/database/notifications.ts): the cache serves entries only while its source says it
  * is listening, and forgets everything whenever it stops listening, so a revocation made while
- * deaf is read from the database on the next request.
+ * deaf is read from the database on the next request. Whatever happens to the notifications, no
+ * entry is served after its lifetime: a revocation never takes longer than that to apply.
  */
 import type { Principal } from './principal.ts';
 
@@ -13,14 +14,26 @@ export interface CachedToken {
   touchedAt: number;
 }
 
-/** Bounded: the oldest entries go first; a token not in the cache costs one lookup. */
-const MAX_ENTRIES = 10_000;
+export const DEFAULT_TOKEN_CACHE_TTL_MS = 30_000;
+
+export interface TokenCacheOptions {
+  /** How long an entry is served after its lookup. */
+  ttlMs?: number;
+  /** Beyond it, the oldest go first. */
+  maxEntries?: number;
+  /** A monotonic clock, in milliseconds. */
+  now?: () => number;
+}
 
 export class TokenCache {
-  #entries = new Map<string, CachedToken>();
+  #entries: BoundedExpiringMap<CachedToken>;
   #active = false;
   /** Grows with every announced change: a lookup that began before one may be stale. */
   #generation = 0;
+
+  constructor({ ttlMs = DEFAULT_TOKEN_CACHE_TTL_MS, maxEntries = 10_000, now = () => performance.now() }: TokenCacheOptions = {}) {
+    this.#entries = new BoundedExpiringMap(ttlMs, maxEntries, now);
+  }
 
   /** Entries are served only while changes are heard; turning it off forgets every entry. */
   setActive(active: boolean): void {
@@ -43,14 +56,53 @@ export class TokenCache {
    * may have answered before the change committed, and its answer must not outlive the change.
    */
   set(tokenHash: string, entry: CachedToken, generation: number): void {
-    if (!this.#active || generation !== this.#generation) return;
-    if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(tokenHash, entry);
+    if (this.#active && generation === this.#generation) this.#entries.set(tokenHash, entry);
   }
 
   /** A change was announced for this token: read it from the database next time. */
   forget(tokenHash: string): void {
     this.#generation++;
     this.#entries.delete(tokenHash);
+  }
+}
+
+/** A map whose entries expire `ttlMs` after they were set, holding at most `max`, oldest out first. */
+class BoundedExpiringMap<V> {
+  #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(ttlMs: number, max: number, now: () => number) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+    this.#now = now;
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (this.#now() < entry.expiresAt) return entry.value;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V): void {
+    const now = this.#now();
+    // Re-inserted at the end, so the first entry is always the next to expire.
+    this.#entries.delete(key);
+    for (const [oldest, entry] of this.#entries) {
+      if (entry.expiresAt > now && this.#entries.size < this.#max) break;
+      this.#entries.delete(oldest);
+    }
+    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs });
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
   }
 }

@@ -20,13 +20,20 @@ export function presentedToken(headers: Headers): string | null {
   return match?.[1]?.trim() ?? null;
 }
 
+export interface AuthenticationOptions {
+  cacheTokens: boolean;
+  /** How long a cached token is served: the longest a revocation can take if notifications fail. */
+  ttlMs: number;
+}
+
 /**
- * With `cacheTokens`, tokens already seen are served from memory while this process hears the
- * database's announcements of token changes (a revocation reaches every replica within
- * milliseconds); while it cannot hear them, every request looks its token up again.
+ * With `cacheTokens`, tokens already seen are served from memory for `ttlMs` at most, and only
+ * while this process hears the database's announcements of token changes (a revocation reaches
+ * every replica within milliseconds); while it cannot hear them, every request looks its token up
+ * again.
  */
-export function useAuthentication(db: Database, { cacheTokens }: { cacheTokens: boolean }): Plugin {
-  const cache = cacheTokens ? new TokenCache() : undefined;
+export function useAuthentication(db: Database, { cacheTokens, ttlMs }: AuthenticationOptions): Plugin {
+  const cache = cacheTokens ? new TokenCache({ ttlMs }) : undefined;
   const listener =
     cache &&
     listenForNotifications(db, TOKEN_CHANGES_CHANNEL, {
