@@ -118,8 +118,29 @@ describe('a revocation is refused within the cache lifetime, whatever happens to
     return server;
   }
 
+  it('with heartbeats, a stalled listener is noticed within a few of them: the cache stops serving, and serves again once LISTEN is back', async () => {
+    // the default lifetime (30 s): only the heartbeat can notice within the poll below
+    const server = await serverBehindProxy({ listenerHeartbeat: { intervalMs: 200, timeoutMs: 500 } });
+    const { secret, record } = await createToken(database.db, 'stalled-heartbeat', ['customers:read']);
+    await servedFromMemory(server, secret);
+
+    proxy.stall();
+    expect(await revokeToken(database.db, String(record.id))).toBe(true);
+    await expect.poll(() => status(server, secret), { timeout: 3_000 }).toBe(401);
+    // deaf: every request looks its token up
+    const other = await createToken(database.db, 'stalled-heartbeat-other', ['customers:read']);
+    const before = tokenLookups(server.database.db);
+    for (let i = 0; i < 3; i++) expect(await status(server, other.secret)).toBe(200);
+    expect(tokenLookups(server.database.db) - before).toBe(3);
+
+    proxy.resume();
+    await servedFromMemory(server, other.secret, { timeout: 15_000 });
+    await revokeToken(database.db, String(other.record.id));
+    await expect.poll(() => status(server, other.secret), { timeout: 1_000 }).toBe(401);
+  });
+
   it('without heartbeats, a revoked token is refused once the lifetime has passed', async () => {
-    const server = await serverBehindProxy({ tokenCacheTtlMs: 1_500 });
+    const server = await serverBehindProxy({ listenerHeartbeat: false, tokenCacheTtlMs: 1_500 });
     const { secret, record } = await createToken(database.db, 'stalled-lifetime', ['customers:read']);
     await servedFromMemory(server, secret);
 
