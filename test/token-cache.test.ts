@@ -4,9 +4,10 @@
  * announcements it looks every token up again; and whatever happens to the announcements, no
  * cached token outlives the cache's lifetime.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenCache } from '../src/domain/token-cache.ts';
-import { createToken, revokeToken } from '../src/domain/tokens.ts';
+import { createToken, hashToken, revokeToken } from '../src/domain/tokens.ts';
 import { createDatabase, type Database } from '../src/infra/database/prisma.ts';
 import { tokenLookups } from '../src/infra/database/token-statements.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -89,6 +90,10 @@ async function servedFromMemory(server: TestServer, token: string, { timeout = 5
     .toBe(0);
 }
 
+function unknownSecret(): string {
+  return `cgw_${randomBytes(32).toString('base64url')}`;
+}
+
 describe('a revocation is refused within the cache lifetime, whatever happens to notifications', () => {
   // The server reaches PostgreSQL through a proxy that can stall its listener's connection: no
   // error, no end, the notifications just stop arriving. The test revokes directly.
@@ -150,6 +155,39 @@ describe('a revocation is refused within the cache lifetime, whatever happens to
   });
 });
 
+describe('unknown tokens', () => {
+  it('a flood of one unknown token costs one lookup', async () => {
+    const unknown = unknownSecret();
+    const before = tokenLookups(one.database.db);
+    for (let i = 0; i < 20; i++) expect(await status(one, unknown)).toBe(401);
+    expect(tokenLookups(one.database.db) - before).toBe(1);
+  });
+
+  it('so does a revoked one', async () => {
+    const { secret, record } = await createToken(one.database.db, 'flood-revoked', ['customers:read']);
+    await revokeToken(one.database.db, String(record.id));
+    // the lookup that races the revocation's announcement is not kept; the next one is
+    await servedFromMemory(one, secret, { expected: 401 });
+    const before = tokenLookups(one.database.db);
+    for (let i = 0; i < 20; i++) expect(await status(one, secret)).toBe(401);
+    expect(tokenLookups(one.database.db) - before).toBe(0);
+  });
+
+  it('a token created after it was refused is accepted at once: the database announces new tokens', async () => {
+    await servedFromMemory(one, one.tokens.read); // listening
+    const secret = unknownSecret();
+    expect(await status(one, secret)).toBe(401);
+    expect(await status(one, secret)).toBe(401);
+    await one.database.sql.query('INSERT INTO api_tokens (name, token_hash, scopes) VALUES ($1, $2, $3)', [
+      'created-after-refusal',
+      hashToken(secret),
+      ['customers:read'],
+    ]);
+    // well within the few seconds an unknown token is remembered
+    await expect.poll(() => status(one, secret), { timeout: 1_000 }).toBe(200);
+  });
+});
+
 describe('TokenCache', () => {
   const principal = { tokenId: 1, name: 't', scopes: new Set<'customers:read'>(['customers:read']) };
 
@@ -192,9 +230,39 @@ describe('TokenCache', () => {
     expect(cache.get('hash')).toBeUndefined();
   });
 
-  it('holds a bounded number, dropping the oldest', () => {
+  it('remembers an unknown token for a few seconds, even while deaf, until its hash is announced', () => {
+    const { cache, clock } = cacheAt({ ttlMs: 30_000 });
+    cache.setUnknown('unknown', cache.generation);
+    clock.now = 4_999;
+    expect(cache.isUnknown('unknown')).toBe(true);
+    clock.now = 5_000;
+    expect(cache.isUnknown('unknown')).toBe(false);
+
+    cache.setUnknown('unknown', cache.generation);
+    cache.forget('unknown'); // e.g. the token was just created
+    expect(cache.isUnknown('unknown')).toBe(false);
+
+    cache.setActive(false);
+    cache.setUnknown('unknown', cache.generation);
+    expect(cache.isUnknown('unknown')).toBe(true);
+  });
+
+  it('remembers an unknown token no longer than a valid one', () => {
+    const { cache, clock } = cacheAt({ ttlMs: 1_000 });
+    cache.setUnknown('unknown', cache.generation);
+    clock.now = 1_000;
+    expect(cache.isUnknown('unknown')).toBe(false);
+  });
+
+  it('holds a bounded number of each kind, dropping the oldest, so unknown tokens cannot push valid ones out', () => {
     const { cache } = cacheAt({ ttlMs: 30_000, maxEntries: 3 });
-    for (const hash of ['a', 'b', 'c', 'd']) cache.set(hash, { principal, touchedAt: 0 }, cache.generation);
+    for (const hash of ['a', 'b', 'c', 'd']) {
+      cache.set(hash, { principal, touchedAt: 0 }, cache.generation);
+      cache.setUnknown(`unknown-${hash}`, cache.generation);
+    }
     expect(['a', 'b', 'c', 'd'].map((hash) => cache.get(hash) !== undefined)).toEqual([false, true, true, true]);
+    expect(['a', 'b', 'c', 'd'].map((hash) => cache.isUnknown(`unknown-${hash}`))).toEqual([false, true, true, true]);
+    for (let i = 0; i < 100; i++) cache.setUnknown(`flood-${i}`, cache.generation);
+    expect(['b', 'c', 'd'].every((hash) => cache.get(hash) !== undefined)).toBe(true);
   });
 });

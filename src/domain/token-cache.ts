@@ -5,6 +5,9 @@
  * is listening, and forgets everything whenever it stops listening, so a revocation made while
  * deaf is read from the database on the next request. Whatever happens to the notifications, no
  * entry is served after its lifetime: a revocation never takes longer than that to apply.
+ *
+ * Tokens the database does not know (or has revoked) are remembered too, briefly, so a flood of
+ * one bad token costs one lookup. A new token is announced like any change, and forgotten here.
  */
 import type { Principal } from './principal.ts';
 
@@ -15,24 +18,30 @@ export interface CachedToken {
 }
 
 export const DEFAULT_TOKEN_CACHE_TTL_MS = 30_000;
+/** Unknown tokens are remembered no longer than this, nor than the cache's lifetime. */
+const UNKNOWN_TTL_MS = 5_000;
 
 export interface TokenCacheOptions {
   /** How long an entry is served after its lookup. */
   ttlMs?: number;
-  /** Beyond it, the oldest go first. */
+  /** Per kind of entry; beyond it, the oldest go first. */
   maxEntries?: number;
   /** A monotonic clock, in milliseconds. */
   now?: () => number;
 }
 
 export class TokenCache {
+  /** Valid tokens, and hashes known to be unknown or revoked: two maps, so a flood of random
+   * tokens cannot push the valid ones out. Insertion order is expiry order. */
   #entries: BoundedExpiringMap<CachedToken>;
+  #unknown: BoundedExpiringMap<true>;
   #active = false;
   /** Grows with every announced change: a lookup that began before one may be stale. */
   #generation = 0;
 
   constructor({ ttlMs = DEFAULT_TOKEN_CACHE_TTL_MS, maxEntries = 10_000, now = () => performance.now() }: TokenCacheOptions = {}) {
     this.#entries = new BoundedExpiringMap(ttlMs, maxEntries, now);
+    this.#unknown = new BoundedExpiringMap(Math.min(ttlMs, UNKNOWN_TTL_MS), maxEntries, now);
   }
 
   /** Entries are served only while changes are heard; turning it off forgets every entry. */
@@ -40,6 +49,7 @@ export class TokenCache {
     this.#active = active;
     this.#generation++;
     this.#entries.clear();
+    this.#unknown.clear();
   }
 
   /** Taken before a database lookup, and handed back to `set` with its result. */
@@ -59,10 +69,24 @@ export class TokenCache {
     if (this.#active && generation === this.#generation) this.#entries.set(tokenHash, entry);
   }
 
+  /**
+   * Whether a recent lookup found this token unknown or revoked. Served even while deaf: being
+   * wrong here only refuses a brand-new token for a few seconds.
+   */
+  isUnknown(tokenHash: string): boolean {
+    return this.#unknown.get(tokenHash) === true;
+  }
+
+  /** Remembers that a lookup found nothing valid, unless a change was announced meanwhile. */
+  setUnknown(tokenHash: string, generation: number): void {
+    if (generation === this.#generation) this.#unknown.set(tokenHash, true);
+  }
+
   /** A change was announced for this token: read it from the database next time. */
   forget(tokenHash: string): void {
     this.#generation++;
     this.#entries.delete(tokenHash);
+    this.#unknown.delete(tokenHash);
   }
 }
 
