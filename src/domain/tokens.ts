@@ -56,8 +56,8 @@ export const LAST_USED_PRECISION_MS = 60_000;
 /**
  * The principal a presented secret stands for, or null when it is unknown or revoked. It runs on
  * every request, so a token not in the cache (valid, or recently found unknown or revoked) is one
- * prepared statement, cheaper than a Prisma query. `lastUsedAt` is written at most once a minute per token, in the background, and guarded
- * in SQL so replicas do not all write it.
+ * prepared statement, cheaper than a Prisma query. `lastUsedAt` is written at most once a minute
+ * per token, in the background, and guarded in SQL so replicas do not all write it.
  */
 export async function authenticate(db: Database, secret: string, cache?: TokenCache): Promise<Principal | null> {
   if (!secret.startsWith(PREFIX)) return null;
