@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
+import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -42,6 +43,8 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
+  /** 0: every request looks its token up. */
+  TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
@@ -72,6 +75,8 @@ export interface ServerSettings {
   /** Per token and window. */
   rateLimit: { requests: number; windowMs: number };
   readinessTimeoutMs: number;
+  /** How long a token is served from memory after its lookup: the longest a revocation can take. */
+  tokenCacheTtlMs: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -80,10 +85,11 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'tokenCacheTtlMs'> = {
   limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
   rateLimit: { requests: 600, windowMs: 30_000 },
   readinessTimeoutMs: 1_000,
+  tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
 };
 
 /**
@@ -101,6 +107,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
+    tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
   };
 }
 
@@ -158,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
   });
   return {
     ...settings,

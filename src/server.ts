@@ -13,6 +13,7 @@ import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
+import type { Heartbeat } from './infra/database/notifications.ts';
 import type { Database } from './infra/database/prisma.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
@@ -52,6 +53,8 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
    * are heard (default true). Off: one lookup per request.
    */
   cacheTokens?: boolean;
+  /** How the token-change listener checks that it still hears; tests shorten or disable it. */
+  listenerHeartbeat?: Heartbeat | false;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -81,7 +84,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
     hardening &&
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
-    hardening && useAuthentication(db, { cacheTokens: deps.cacheTokens ?? true }),
+    hardening &&
+      useAuthentication(db, {
+        cacheTokens: (deps.cacheTokens ?? true) && settings.tokenCacheTtlMs > 0,
+        ttlMs: settings.tokenCacheTtlMs,
+        heartbeat: deps.listenerHeartbeat,
+      }),
     hardening &&
       rateLimit &&
       useRateLimit({

@@ -55,9 +55,9 @@ export const LAST_USED_PRECISION_MS = 60_000;
 
 /**
  * The principal a presented secret stands for, or null when it is unknown or revoked. It runs on
- * every request, so a token not in the cache is one prepared statement, cheaper than a Prisma
- * query. `lastUsedAt` is written at most once a minute per token, in the background, and guarded
- * in SQL so replicas do not all write it.
+ * every request, so a token not in the cache (valid, or recently found unknown or revoked) is one
+ * prepared statement, cheaper than a Prisma query. `lastUsedAt` is written at most once a minute
+ * per token, in the background, and guarded in SQL so replicas do not all write it.
  */
 export async function authenticate(db: Database, secret: string, cache?: TokenCache): Promise<Principal | null> {
   if (!secret.startsWith(PREFIX)) return null;
@@ -70,9 +70,13 @@ export async function authenticate(db: Database, secret: string, cache?: TokenCa
     }
     return cached.principal;
   }
+  if (cache?.isUnknown(tokenHash)) return null;
   const generation = cache?.generation ?? 0;
   const token = await findTokenByHash(db, tokenHash);
-  if (!token || token.revokedAt) return null;
+  if (!token || token.revokedAt) {
+    cache?.setUnknown(tokenHash, generation);
+    return null;
+  }
   const touchedAt = token.lastUsedAt?.getTime() ?? 0;
   if (Date.now() - touchedAt >= LAST_USED_PRECISION_MS) touch(db, token.id);
   const principal: Principal = { tokenId: token.id, name: token.name, scopes: effectiveScopes(token.scopes) };

@@ -6,7 +6,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { TokenCache } from '../domain/token-cache.ts';
 import { authenticate, TOKEN_CHANGES_CHANNEL } from '../domain/tokens.ts';
-import { listenForNotifications } from '../infra/database/notifications.ts';
+import { listenForNotifications, type Heartbeat } from '../infra/database/notifications.ts';
 import type { Database } from '../infra/database/prisma.ts';
 import { unauthenticated } from './graphql-errors.ts';
 import { requestState } from './request-state.ts';
@@ -20,19 +20,30 @@ export function presentedToken(headers: Headers): string | null {
   return match?.[1]?.trim() ?? null;
 }
 
+export interface AuthenticationOptions {
+  cacheTokens: boolean;
+  /** How long a cached token is served: the longest a revocation can take if notifications fail. */
+  ttlMs: number;
+  /** Default: `DEFAULT_HEARTBEAT`. */
+  heartbeat?: Heartbeat | false | undefined;
+}
+
 /**
- * With `cacheTokens`, tokens already seen are served from memory while this process hears the
- * database's announcements of token changes (a revocation reaches every replica within
- * milliseconds); while it cannot hear them, every request looks its token up again.
+ * With `cacheTokens`, tokens already seen are served from memory for `ttlMs` at most, and only
+ * while this process hears the database's announcements of token changes (a revocation reaches
+ * every replica within milliseconds); while it cannot hear them, every request looks its token up
+ * again.
  */
-export function useAuthentication(db: Database, { cacheTokens }: { cacheTokens: boolean }): Plugin {
-  const cache = cacheTokens ? new TokenCache() : undefined;
+export function useAuthentication(db: Database, { cacheTokens, ttlMs, heartbeat }: AuthenticationOptions): Plugin {
+  const cache = cacheTokens ? new TokenCache({ ttlMs }) : undefined;
   const listener =
     cache &&
-    listenForNotifications(db, TOKEN_CHANGES_CHANNEL, {
-      onNotification: (tokenHash) => cache.forget(tokenHash),
-      onListening: (listening) => cache.setActive(listening),
-    });
+    listenForNotifications(
+      db,
+      TOKEN_CHANGES_CHANNEL,
+      { onNotification: (tokenHash) => cache.forget(tokenHash), onListening: (listening) => cache.setActive(listening) },
+      { heartbeat },
+    );
   return {
     onDispose: () => listener?.close(),
     async onParams({ request }) {

@@ -25,7 +25,15 @@ const TOUCH = {
   WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2::double precision / 1000))`,
 };
 
+const lookups = new WeakMap<Database, number>();
+
+/** How many token lookups this client has sent: what the token cache saves is measured by it. */
+export function tokenLookups(db: Database): number {
+  return lookups.get(db) ?? 0;
+}
+
 export async function findTokenByHash(db: Database, tokenHash: string): Promise<StoredToken | null> {
+  lookups.set(db, tokenLookups(db) + 1);
   const [row] = await runStatement<StoredToken>(db, LOOKUP, [tokenHash]);
   return row ?? null;
 }
