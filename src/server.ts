@@ -4,7 +4,7 @@
  *
  * The plugins, in the order a request meets them: request id and log line, metrics, CORS,
  * readiness, body size, CSRF, authentication, rate limit, persisted queries, armor (document
- * limits), introspection switch, then execution with errors masked.
+ * limits), no suggestions, introspection switch, then execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
@@ -23,6 +23,7 @@ import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
+import { useNoSuggestions } from './http/no-suggestions.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
@@ -99,8 +100,10 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         maxTokens: { n: limits.maxTokens, ...refuse('The query is too long.') },
         maxDirectives: { n: limits.maxDirectives, ...refuse('The query uses too many directives.') },
         costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
-        blockFieldSuggestion: { enabled: true },
+        // useNoSuggestions removes every suggestion, armor's "[Suggestion hidden]" marker too.
+        blockFieldSuggestion: { enabled: false },
       }),
+    useNoSuggestions(),
     !settings.introspection && {
       onValidate({ addValidationRule }) {
         addValidationRule(NoSchemaIntrospectionCustomRule);

@@ -74,6 +74,24 @@ describe('document limits (graphql-armor)', () => {
     expect(response.text).not.toMatch(/Did you mean/);
     expect(response.text).not.toMatch(/"customer"/);
   });
+
+  it('suggests nothing anywhere: no fragment, argument, type, enum value or input field names', async () => {
+    const probes: Array<[string, Record<string, unknown>?]> = [
+      ['mutation { updateCustomer(id: "1", input: {}) { errors { code } } }'],
+      ['{ customers(fist: 1) { edges { cursor } } }'],
+      ['query ($f: CustomerFiltr) { customers(filter: $f) { edges { cursor } } }'],
+      ['query ($f: CustomerFilter) { customers(filter: $f) { edges { cursor } } }', { f: { emial: 'x' } }],
+      ['mutation { updateCustomer(id: "1", input: { firstNam: "x" }) { errors { code } } }'],
+    ];
+    for (const [query, variables] of probes) {
+      const response = await server.graphql(query, variables);
+      expect(response.status, query).toBe(400);
+      expect(response.body.errors!.length, query).toBeGreaterThan(0);
+      expect(response.text, query).not.toMatch(/Did you mean|Suggestion/i);
+      // the names a suggestion would have given away, quoted as in a message
+      expect(response.text, query).not.toMatch(/\\"(Error|ValidationError|first|email|firstName)\\"/);
+    }
+  });
 });
 
 describe('unexpected errors', () => {
