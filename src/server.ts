@@ -2,9 +2,10 @@
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
  *
- * The plugins, in the order a request meets them: request id and log line, metrics, CORS,
- * readiness, body size, CSRF, authentication, rate limit, persisted queries, armor (document
- * limits), no suggestions, introspection switch, then execution with errors masked.
+ * The plugins, in the order a request meets them: request id and log line, cache and sniffing
+ * headers, metrics, CORS, readiness, body size, CSRF, authentication, rate limit, persisted
+ * queries, armor (document limits), no suggestions, introspection switch, then execution with
+ * errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
@@ -27,6 +28,7 @@ import { useNoSuggestions } from './http/no-suggestions.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { useResponseHeaders } from './http/response-headers.ts';
 import { requestState } from './http/request-state.ts';
 
 
@@ -72,6 +74,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
 
   const plugins: Array<Plugin | false | undefined> = [
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
+    useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
     useReadinessCheck({
       endpoint: READY,
