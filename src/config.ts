@@ -42,6 +42,8 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
+  /** 0 asks the database on every probe. */
+  READINESS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
@@ -72,6 +74,8 @@ export interface ServerSettings {
   /** Per token and window. */
   rateLimit: { requests: number; windowMs: number };
   readinessTimeoutMs: number;
+  /** How long `/readyz` keeps the database's answer. */
+  readinessCacheMs: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -80,10 +84,11 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs'> = {
   limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
   rateLimit: { requests: 600, windowMs: 30_000 },
   readinessTimeoutMs: 1_000,
+  readinessCacheMs: 1_000,
 };
 
 /**
@@ -101,6 +106,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
+    readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
   };
 }
 
@@ -158,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    readinessCacheMs: e.READINESS_CACHE_MS,
   });
   return {
     ...settings,

@@ -11,7 +11,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Database } from './infra/database/prisma.ts';
@@ -27,6 +27,7 @@ import { useMetrics } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
+import { useReadiness } from './http/readiness.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { useResponseHeaders } from './http/response-headers.ts';
 import { requestState } from './http/request-state.ts';
@@ -76,9 +77,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
-    useReadinessCheck({
+    useReadiness({
       endpoint: READY,
-      check: () => (deps.isShuttingDown?.() ? false : pingDatabase(db, settings.readinessTimeoutMs)),
+      check: () => pingDatabase(db, settings.readinessTimeoutMs),
+      cacheMs: settings.readinessCacheMs,
+      isShuttingDown: deps.isShuttingDown,
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type

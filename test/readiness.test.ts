@@ -1,6 +1,7 @@
 /**
  * `/readyz` follows the database: 503 soon after it stops (within a bounded time, even though
- * connections then fail), 200 again once it is back. Its own embedded PostgreSQL, so stopping
+ * connections then fail), 200 again once it is back, and its answer is cached so that a flood
+ * of probes costs at most one query per cache period. Its own embedded PostgreSQL, so stopping
  * it disturbs no other test.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -57,8 +58,10 @@ describe('/readyz', () => {
     await postgres!.stop();
     postgres = undefined;
 
-    const down = await readiness();
-    expect(down.status).toBe(503);
+    // The answer is cached for about a second (READINESS_CACHE_MS): 503 within that, and the
+    // check that finds the database gone answers within its timeout.
+    let down = { status: 0, ms: 0 };
+    await expect.poll(async () => (down = await readiness()).status, { timeout: 5_000, interval: 100 }).toBe(503);
     expect(down.ms).toBeLessThan(1_500);
     // the process itself is still alive
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
@@ -75,9 +78,28 @@ describe('/readyz', () => {
     expect(after.status).toBe(200);
   });
 
-  it('is 503 once shutdown has begun, while the database still answers', async () => {
+  it('answers from its cache: a flood of probes while the database is down makes no query', async () => {
+    const cached = await startTestServer({ database: server.database, readinessCacheMs: 60_000 });
+    try {
+      expect((await fetch(`${cached.url}/readyz`)).status).toBe(200);
+      const port = postgres!.port;
+      await postgres!.stop();
+      postgres = undefined;
+      // any query now fails, and a failed check is a 503: 200s can only come from the cache
+      const flood = await Promise.all(Array.from({ length: 50 }, () => fetch(`${cached.url}/readyz`).then((response) => response.status)));
+      expect(flood).toEqual(Array.from({ length: 50 }, () => 200));
+      // the default cache is short: the other server notices
+      await expect.poll(async () => (await readiness()).status, { timeout: 5_000, interval: 100 }).toBe(503);
+      postgres = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), settings: SETTINGS, port });
+      await expect.poll(async () => (await readiness()).status, { timeout: 10_000, interval: 200 }).toBe(200);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it('is 503 once shutdown has begun, while the database still answers, whatever the cache holds', async () => {
     let shuttingDown = false;
-    const draining = await startTestServer({ database: server.database, isShuttingDown: () => shuttingDown });
+    const draining = await startTestServer({ database: server.database, isShuttingDown: () => shuttingDown, readinessCacheMs: 60_000 });
     try {
       expect((await fetch(`${draining.url}/readyz`)).status).toBe(200);
       shuttingDown = true;
