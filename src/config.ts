@@ -37,6 +37,8 @@ const schema = z.object({
   MAX_TOKENS: positiveInt(1_000_000).optional(),
   MAX_DIRECTIVES: positiveInt(10_000).optional(),
   MAX_COST: positiveInt(100_000_000).optional(),
+  MAX_PERSISTED_QUERY_BYTES: positiveInt(100_000_000).optional(),
+  MAX_PERSISTED_QUERIES: positiveInt(1_000_000).optional(),
   /** 0 turns rate limiting off. */
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
@@ -60,6 +62,9 @@ export interface Limits {
   maxTokens: number;
   maxDirectives: number;
   maxCost: number;
+  /** Automatic persisted queries: the largest query kept (bytes), and how many are kept. */
+  maxPersistedQueryBytes: number;
+  maxPersistedQueries: number;
 }
 
 /** What the HTTP surface is told, from the environment or by whoever calls `createServer`. */
@@ -85,7 +90,16 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
 };
 
 const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs'> = {
-  limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
+  limits: {
+    maxBodyBytes: 100_000,
+    maxDepth: 10,
+    maxAliases: 15,
+    maxTokens: 1_000,
+    maxDirectives: 20,
+    maxCost: 5_000,
+    maxPersistedQueryBytes: 20_000,
+    maxPersistedQueries: 1_000,
+  },
   rateLimit: { requests: 600, windowMs: 30_000 },
   readinessTimeoutMs: 1_000,
   readinessCacheMs: 1_000,
@@ -161,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.MAX_TOKENS,
       maxDirectives: e.MAX_DIRECTIVES,
       maxCost: e.MAX_COST,
+      maxPersistedQueryBytes: e.MAX_PERSISTED_QUERY_BYTES,
+      maxPersistedQueries: e.MAX_PERSISTED_QUERIES,
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,

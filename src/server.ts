@@ -8,7 +8,6 @@
  * errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -25,6 +24,7 @@ import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { useMetrics } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
+import { usePersistedQueries } from './http/persisted-queries.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
 import { useReadiness } from './http/readiness.ts';
@@ -97,7 +97,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       }),
     useRequestBodyLimit(limits.maxBodyBytes),
     useRequestParsingErrors(),
-    useAPQ(),
+    usePersistedQueries({ maxQueryBytes: limits.maxPersistedQueryBytes, maxQueries: limits.maxPersistedQueries }),
     useSingleMutationField(),
     hardening &&
       EnvelopArmorPlugin({
