@@ -19,6 +19,9 @@ const schema = z.object({
     .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).optional(),
+  /** Unset: no metrics listener at all (several processes on one machine never collide). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
@@ -139,6 +142,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   databaseUrl: string | undefined;
   port: number;
   host: string;
+  /** `/metrics` on a listener of its own; undefined: none. */
+  metrics: { port: number; host: string } | undefined;
   dataDir: string;
   migrateOnStart: boolean;
   poolSize: number;
@@ -188,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     // Embedded database means a developer's machine: listen on loopback only.
     host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     dataDir: e.DATA_DIR,
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,

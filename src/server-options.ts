@@ -4,6 +4,7 @@
  */
 import type { Config } from './config.ts';
 import type { Logger } from './http/logging.ts';
+import type { MetricsRegistry } from './http/metrics.ts';
 import type { RateLimitStore } from './http/rate-limit.ts';
 import type { Database } from './infra/database/prisma.ts';
 import type { ServerDependencies } from './server.ts';
@@ -12,6 +13,8 @@ export interface ServerParts {
   db: Database;
   logger: Logger;
   rateLimitStore: RateLimitStore;
+  /** Where requests are counted, for a metrics listener to serve; none: nothing is counted. */
+  metrics?: MetricsRegistry | undefined;
   /** Shown in GraphiQL; give it only when the page is served to this machine alone. */
   developmentToken?: string | undefined;
   isShuttingDown?: () => boolean;
@@ -35,6 +38,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     readinessTimeoutMs: config.readinessTimeoutMs,
     readinessCacheMs: config.readinessCacheMs,
     isShuttingDown: parts.isShuttingDown,
+    metrics: parts.metrics,
     poolSize: config.poolSize,
   };
 }

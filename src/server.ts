@@ -22,7 +22,7 @@ import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
-import { useMetrics } from './http/metrics.ts';
+import { useMetrics, type MetricsRegistry } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
 import { usePersistedQueries } from './http/persisted-queries.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
@@ -44,8 +44,13 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
+  /**
+   * Where to count requests, for a metrics listener of its own to serve (never this server:
+   * it answers 404 at /metrics). Left out, nothing is counted.
+   */
+  metrics?: MetricsRegistry | undefined;
   /** Database pool size, reported in metrics. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /**
    * `false` leaves out authentication, rate limiting, document limits, CSRF checks, request logs
    * and metrics. Only for measuring what they cost (bench/overhead.ts); never in a real server.
@@ -63,7 +68,6 @@ export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>
 const GRAPHQL = '/graphql';
 const HEALTH = '/healthz';
 const READY = '/readyz';
-const METRICS = '/metrics';
 
 export function createServer(deps: ServerDependencies): GatewayServer {
   const { db, hardening = true } = deps;
@@ -74,9 +78,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   const plugins: Array<Plugin | false | undefined> = [
-    hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
+    hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
-    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
+    hardening &&
+      deps.metrics &&
+      useMetrics({ registry: deps.metrics, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
     useReadiness({
       endpoint: READY,
       check: () => pingDatabase(db, settings.readinessTimeoutMs),
