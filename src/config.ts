@@ -20,6 +20,9 @@ const schema = z.object({
     .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).optional(),
+  /** Unset: no metrics listener at all (several processes on one machine never collide). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
@@ -38,6 +41,8 @@ const schema = z.object({
   MAX_TOKENS: positiveInt(1_000_000).optional(),
   MAX_DIRECTIVES: positiveInt(10_000).optional(),
   MAX_COST: positiveInt(100_000_000).optional(),
+  MAX_PERSISTED_QUERY_BYTES: positiveInt(100_000_000).optional(),
+  MAX_PERSISTED_QUERIES: positiveInt(1_000_000).optional(),
   /** 0 turns rate limiting off. */
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
@@ -45,6 +50,8 @@ const schema = z.object({
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
   /** 0: every request looks its token up. */
   TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  /** 0 asks the database on every probe. */
+  READINESS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
@@ -61,6 +68,9 @@ export interface Limits {
   maxTokens: number;
   maxDirectives: number;
   maxCost: number;
+  /** Automatic persisted queries: the largest query kept (bytes), and how many are kept. */
+  maxPersistedQueryBytes: number;
+  maxPersistedQueries: number;
 }
 
 /** What the HTTP surface is told, from the environment or by whoever calls `createServer`. */
@@ -77,6 +87,8 @@ export interface ServerSettings {
   readinessTimeoutMs: number;
   /** How long a token is served from memory after its lookup: the longest a revocation can take. */
   tokenCacheTtlMs: number;
+  /** How long `/readyz` keeps the database's answer. */
+  readinessCacheMs: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -85,10 +97,20 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'tokenCacheTtlMs'> = {
-  limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs'> = {
+  limits: {
+    maxBodyBytes: 100_000,
+    maxDepth: 10,
+    maxAliases: 15,
+    maxTokens: 1_000,
+    maxDirectives: 20,
+    maxCost: 5_000,
+    maxPersistedQueryBytes: 20_000,
+    maxPersistedQueries: 1_000,
+  },
   rateLimit: { requests: 600, windowMs: 30_000 },
   readinessTimeoutMs: 1_000,
+  readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
 };
 
@@ -108,6 +130,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
+    readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
   };
 }
 
@@ -126,6 +149,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   databaseUrl: string | undefined;
   port: number;
   host: string;
+  /** `/metrics` on a listener of its own; undefined: none. */
+  metrics: { port: number; host: string } | undefined;
   dataDir: string;
   migrateOnStart: boolean;
   poolSize: number;
@@ -162,10 +187,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.MAX_TOKENS,
       maxDirectives: e.MAX_DIRECTIVES,
       maxCost: e.MAX_COST,
+      maxPersistedQueryBytes: e.MAX_PERSISTED_QUERY_BYTES,
+      maxPersistedQueries: e.MAX_PERSISTED_QUERIES,
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
+    readinessCacheMs: e.READINESS_CACHE_MS,
   });
   return {
     ...settings,
@@ -173,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     // Embedded database means a developer's machine: listen on loopback only.
     host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     dataDir: e.DATA_DIR,
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,

@@ -2,7 +2,7 @@
  * The process: reads configuration once, finds or starts the database, migrates, listens, and
  * shuts everything down in order on SIGINT or SIGTERM.
  */
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
@@ -13,6 +13,7 @@ import { generatePassword, hashPassword, setHashingLimits } from './domain/passw
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
 import { describeError } from './http/error-description.ts';
 import { createLogger } from './http/logging.ts';
+import { createMetricsListener, createMetricsRegistry, METRICS_PATH } from './http/metrics.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { PostgresRateLimitStore } from './infra/database/rate-limit-store.ts';
 import { closeHttpServer } from './http/shutdown.ts';
@@ -69,25 +70,24 @@ async function main(): Promise<void> {
     onError: (error) => logger.warn({ error: describeError(error) }, 'pruning idempotency keys failed; retrying in an hour'),
   });
   let shuttingDown = false;
+  const metrics = config.metrics && createMetricsRegistry();
   const yoga = createServer(
     serverOptions(config, {
       db,
       logger,
+      metrics,
       rateLimitStore,
       // The GraphiQL page carries the token: only when it is served to this machine alone.
       developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
       isShuttingDown: () => shuttingDown,
     }),
   );
+  const metricsListener = metrics && config.metrics && createMetricsListener(metrics);
+  if (metricsListener && config.metrics) {
+    say(`metrics: ${await listen(metricsListener, config.metrics.port, config.metrics.host)}${METRICS_PATH}`);
+  }
   const http = createHttpServer(yoga);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, resolve);
-  });
-  const address = http.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  say(`ready in ${Math.round(performance.now() - startedAt)} ms: http://${shownHost}:${port}/graphql`);
+  say(`ready in ${Math.round(performance.now() - startedAt)} ms: ${await listen(http, config.port, config.host)}/graphql`);
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) {
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     // Stop accepting, let requests in flight finish (bounded), then close the pool and database.
     const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);
     if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
+    if (metricsListener) await closeHttpServer(metricsListener, 0);
     await yoga.dispose();
     await rateLimitStore.close?.().catch(() => {});
     await pruning.stop();
@@ -110,6 +111,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** Listens, and gives the address to show (the port chosen when asked for 0). */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${actualPort}`;
 }
 
 main().catch((error: unknown) => {

@@ -3,15 +3,21 @@
  * the benchmark's gateway so that what is measured is wired exactly as what runs.
  */
 import type { Config } from './config.ts';
+import { describeError } from './http/error-description.ts';
 import type { Logger } from './http/logging.ts';
-import type { RateLimitStore } from './http/rate-limit.ts';
+import type { MetricsRegistry } from './http/metrics.ts';
+import { MemoryRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
+import { FallbackRateLimitStore } from './http/rate-limit-fallback.ts';
 import type { Database } from './infra/database/prisma.ts';
 import type { ServerDependencies } from './server.ts';
 
 export interface ServerParts {
   db: Database;
   logger: Logger;
+  /** With `RATE_LIMIT_STORE=postgres`, the shared store; counting falls back to memory while it fails. */
   rateLimitStore: RateLimitStore;
+  /** Where requests are counted, for a metrics listener to serve; none: nothing is counted. */
+  metrics?: MetricsRegistry | undefined;
   /** Shown in GraphiQL; give it only when the page is served to this machine alone. */
   developmentToken?: string | undefined;
   isShuttingDown?: () => boolean;
@@ -30,11 +36,21 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     rateLimit: config.rateLimit.requests > 0 && {
       requests: config.rateLimit.requests,
       windowMs: config.rateLimit.windowMs,
-      store: parts.rateLimitStore,
+      store: config.rateLimit.store === 'postgres' ? withFallback(parts.rateLimitStore, parts.logger) : parts.rateLimitStore,
     },
     readinessTimeoutMs: config.readinessTimeoutMs,
     tokenCacheTtlMs: config.tokenCacheTtlMs,
+    readinessCacheMs: config.readinessCacheMs,
     isShuttingDown: parts.isShuttingDown,
+    metrics: parts.metrics,
     poolSize: config.poolSize,
   };
+}
+
+/** The shared store, or this process's counters while it fails: never no limit at all. */
+function withFallback(shared: RateLimitStore, logger: Logger): RateLimitStore {
+  return new FallbackRateLimitStore(shared, new MemoryRateLimitStore(), {
+    onFallback: (error) => logger.error({ error: describeError(error) }, 'rate limit store failed; counting in this process until it answers again'),
+    onRecovery: () => logger.info('rate limit store answers again'),
+  });
 }

@@ -2,15 +2,15 @@
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
  *
- * The plugins, in the order a request meets them: request id and log line, metrics, CORS,
- * readiness, body size, CSRF, authentication, rate limit, persisted queries, armor (document
- * limits), introspection switch, then execution with errors masked.
+ * The plugins, in the order a request meets them: request id and log line, cache and sniffing
+ * headers, metrics, CORS, readiness, body size, CSRF, authentication, rate limit, persisted
+ * queries, armor (document limits), no suggestions, introspection switch, then execution with
+ * errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Heartbeat } from './infra/database/notifications.ts';
@@ -23,10 +23,14 @@ import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
-import { useMetrics } from './http/metrics.ts';
+import { useMetrics, type MetricsRegistry } from './http/metrics.ts';
+import { useNoSuggestions } from './http/no-suggestions.ts';
+import { usePersistedQueries } from './http/persisted-queries.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
+import { useReadiness } from './http/readiness.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { useResponseHeaders } from './http/response-headers.ts';
 import { requestState } from './http/request-state.ts';
 
 
@@ -41,8 +45,13 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
+  /**
+   * Where to count requests, for a metrics listener of its own to serve (never this server:
+   * it answers 404 at /metrics). Left out, nothing is counted.
+   */
+  metrics?: MetricsRegistry | undefined;
   /** Database pool size, reported in metrics. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /**
    * `false` leaves out authentication, rate limiting, document limits, CSRF checks, request logs
    * and metrics. Only for measuring what they cost (bench/overhead.ts); never in a real server.
@@ -62,7 +71,6 @@ export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>
 const GRAPHQL = '/graphql';
 const HEALTH = '/healthz';
 const READY = '/readyz';
-const METRICS = '/metrics';
 
 export function createServer(deps: ServerDependencies): GatewayServer {
   const { db, hardening = true } = deps;
@@ -73,11 +81,16 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   const plugins: Array<Plugin | false | undefined> = [
-    hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY, METRICS] }),
-    hardening && useMetrics({ endpoint: METRICS, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
-    useReadinessCheck({
+    hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
+    useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
+    hardening &&
+      deps.metrics &&
+      useMetrics({ registry: deps.metrics, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
+    useReadiness({
       endpoint: READY,
-      check: () => (deps.isShuttingDown?.() ? false : pingDatabase(db, settings.readinessTimeoutMs)),
+      check: () => pingDatabase(db, settings.readinessTimeoutMs),
+      cacheMs: settings.readinessCacheMs,
+      isShuttingDown: deps.isShuttingDown,
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
@@ -98,7 +111,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       }),
     useRequestBodyLimit(limits.maxBodyBytes),
     useRequestParsingErrors(),
-    useAPQ(),
+    usePersistedQueries({ maxQueryBytes: limits.maxPersistedQueryBytes, maxQueries: limits.maxPersistedQueries }),
     useSingleMutationField(),
     hardening &&
       EnvelopArmorPlugin({
@@ -107,8 +120,10 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         maxTokens: { n: limits.maxTokens, ...refuse('The query is too long.') },
         maxDirectives: { n: limits.maxDirectives, ...refuse('The query uses too many directives.') },
         costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
-        blockFieldSuggestion: { enabled: true },
+        // useNoSuggestions removes every suggestion, armor's "[Suggestion hidden]" marker too.
+        blockFieldSuggestion: { enabled: false },
       }),
+    useNoSuggestions(),
     !settings.introspection && {
       onValidate({ addValidationRule }) {
         addValidationRule(NoSchemaIntrospectionCustomRule);

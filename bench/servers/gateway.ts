@@ -11,6 +11,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/http/logging.ts';
+import { createMetricsRegistry } from '../../src/http/metrics.ts';
 import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
 import { createDatabase } from '../../src/infra/database/prisma.ts';
 import { PostgresRateLimitStore } from '../../src/infra/database/rate-limit-store.ts';
@@ -39,7 +40,8 @@ const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.po
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
 const logger = createLogger(config.logLevel);
 const rateLimitStore = config.rateLimit.store === 'postgres' ? PostgresRateLimitStore.sharing(db) : new MemoryRateLimitStore();
-const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore }));
+// Requests are counted as with METRICS_PORT set; the bench never scrapes them.
+const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore, metrics: createMetricsRegistry() }));
 
 await serve(createHttpServer(yoga), async () => {
   await db.$disconnect();

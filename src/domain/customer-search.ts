@@ -1,5 +1,7 @@
 /** Which customers a `customers` query lists. */
 import type { Prisma } from '../generated/prisma/client.ts';
+import { CUSTOMER_FIELDS } from './customer-fields.ts';
+import { UNSTORABLE_TEXT } from './customer-input.ts';
 
 export interface CustomerFilter {
   /** The whole address, without regard to case. */
@@ -11,18 +13,44 @@ export interface CustomerFilter {
   dateModified?: { from?: Date | null; to?: Date | null } | null;
 }
 
+/** A filter no customer could match as sent; clients see it as a bad argument. */
+export class CustomerFilterError extends Error {
+  override name = 'CustomerFilterError';
+}
+
+/**
+ * The longest text each filter compares, in characters after trimming: what the fields it is
+ * compared with may hold. Longer could match nothing, and would cost a scan under ILIKE.
+ */
+export const FILTER_MAX_LENGTH = {
+  email: CUSTOMER_FIELDS.email.maxLength,
+  name: Math.max(CUSTOMER_FIELDS.firstName.maxLength, CUSTOMER_FIELDS.lastName.maxLength),
+} as const;
+
 /** LIKE would read % and _ in a name as wildcards; a search for "50%" means the characters. */
 function literalPattern(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
+/** Throws CustomerFilterError naming every field that cannot be compared. */
 export function customerWhere(filter: CustomerFilter | null | undefined): Prisma.CustomerWhereInput {
   if (!filter) return {};
+  const problems: string[] = [];
+  const text = (field: keyof typeof FILTER_MAX_LENGTH): string | undefined => {
+    const value = filter[field]?.trim();
+    if (!value) return undefined;
+    // PostgreSQL cannot hold these characters, and refuses the query that sends them.
+    if (UNSTORABLE_TEXT.test(value)) problems.push(`filter.${field} contains characters that cannot be stored`);
+    else if ([...value].length > FILTER_MAX_LENGTH[field]) problems.push(`filter.${field} must be at most ${FILTER_MAX_LENGTH[field]} characters`);
+    return value;
+  };
+  const email = text('email');
+  const name = text('name');
+  if (problems.length > 0) throw new CustomerFilterError(problems.join('; '));
+
   const where: Prisma.CustomerWhereInput[] = [];
-  const email = filter.email?.trim();
   // citext: equality in the database ignores case.
   if (email) where.push({ email });
-  const name = filter.name?.trim();
   if (name) {
     const contains = literalPattern(name);
     where.push({

@@ -28,10 +28,17 @@ mutation UpdateCustomer {
 }
 `;
 
-export function graphiqlOptions(developmentToken: string | undefined): GraphiQLOptions {
-  return {
-    title: 'customer-gateway',
-    defaultQuery: EXAMPLE_OPERATION,
-    ...(developmentToken ? { headers: JSON.stringify({ 'X-Auth-Token': developmentToken }, null, 2) } : {}),
-  };
+/** A `Host` that names this machine: localhost, 127.0.0.1 or [::1], with any port. */
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+
+/**
+ * GraphiQL's options for each request. The development token goes only into pages asked for by
+ * a loopback `Host`: a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding)
+ * reaches this server with its own name as `Host`, and gets the page without the token.
+ */
+export function graphiqlOptions(developmentToken: string | undefined): (request: Request) => GraphiQLOptions {
+  const options: GraphiQLOptions = { title: 'customer-gateway', defaultQuery: EXAMPLE_OPERATION };
+  if (!developmentToken) return () => options;
+  const withToken: GraphiQLOptions = { ...options, headers: JSON.stringify({ 'X-Auth-Token': developmentToken }, null, 2) };
+  return (request) => (LOOPBACK_HOST.test(request.headers.get('host') ?? '') ? withToken : options);
 }

@@ -19,9 +19,9 @@ export function rateLimited(message: string, retryAfterMs: number) {
   return createGraphQLError(message, { extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': retryAfter } } } });
 }
 
-/** A field argument no answer can be made from (a page cursor this API did not give out). */
+/** A field argument no answer can be made from (a page cursor this API did not give out): 400. */
 export function badUserInput(message: string) {
-  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
 }
 
 export function badRequest(message: string) {

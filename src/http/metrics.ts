@@ -1,15 +1,48 @@
 /**
  * `/metrics` in Prometheus' text format: GraphQL requests and their latency per operation,
- * errors by code, the database pool's use, and the process' own figures. Each server has its
- * own registry, so several servers in one process (tests) do not collide.
+ * errors by code, the database pool's use, and the process' own figures. Served by a listener of
+ * its own (METRICS_PORT, loopback by default), never by the API's port: operation names and pool
+ * figures are for the operator's scraper only. Each server counts into the registry it is given,
+ * so several servers in one process (tests) do not collide.
  */
+import { createServer, type Server } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '../infra/database/health.ts';
 import { requestState } from './request-state.ts';
 
+export type { Registry as MetricsRegistry } from 'prom-client';
+
+export const METRICS_PATH = '/metrics';
+
+/** A registry holding the process' own figures, for `useMetrics` to count into and a listener to serve. */
+export function createMetricsRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** An HTTP server answering GET `/metrics` from `registry`, and 404 to anything else. */
+export function createMetricsListener(registry: Registry): Server {
+  return createServer((request, response) => {
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== METRICS_PATH || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+        response.end(request.method === 'HEAD' ? undefined : text);
+      },
+      () => response.writeHead(500).end(),
+    );
+  });
+}
+
 export interface MetricsOptions {
-  endpoint: string;
+  registry: Registry;
   graphqlEndpoint: string;
   /** The database pool's use, read at each scrape. */
   poolStats?: (() => PoolStats) | undefined;
@@ -20,9 +53,7 @@ export interface MetricsOptions {
 // as "other" so a client cannot grow the metrics without bound.
 const MAX_OPERATION_LABELS = 200;
 
-export function useMetrics({ endpoint, graphqlEndpoint, poolStats, poolSize }: MetricsOptions): Plugin {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize }: MetricsOptions): Plugin {
   const requests = new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL requests by operation name, operation type and HTTP status.',
@@ -70,17 +101,12 @@ export function useMetrics({ endpoint, graphqlEndpoint, poolStats, poolSize }: M
   };
 
   return {
-    onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== endpoint) return;
-      return registry.metrics().then((text) =>
-        endResponse(new fetchAPI.Response(text, { status: 200, headers: { 'content-type': registry.contentType } })),
-      );
-    },
     onResponse({ request, response }) {
       if (new URL(request.url).pathname !== graphqlEndpoint || request.method === 'OPTIONS') return;
       if (response.headers.get('content-type')?.startsWith('text/html')) return; // GraphiQL's page
       const state = requestState(request);
-      const operation = label(state.operationName);
+      // Without a valid token a caller could fill the labels with names of its choosing.
+      const operation = state.principal ? label(state.operationName) : 'unauthenticated';
       const type = state.operationType ?? 'unknown';
       requests.inc({ operation, type, status: String(response.status) });
       duration.observe({ operation, type }, (performance.now() - state.startedAt) / 1000);

@@ -23,14 +23,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function post(body: unknown) {
-  const response = await fetch(`${server.url}/graphql`, {
+async function post(body: unknown, { to = server, token = to.tokens.read }: { to?: TestServer; token?: string | null } = {}) {
+  const response = await fetch(`${to.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': server.tokens.read },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(token ? { 'x-auth-token': token } : {}) },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
+
+const persisted = (query: string) => ({ persistedQuery: { version: 1, sha256Hash: sha256(query) } });
+/** The status of running a query by its hash alone: 404 when the server did not store it. */
+const byHash = async (query: string, to = server) => (await post({ extensions: persisted(query) }, { to })).status;
 
 describe('automatic persisted queries, by hand', () => {
   const query = 'query PersistedCustomer($id: ID!) { customer(id: $id) { id email } }';
@@ -63,6 +67,53 @@ describe('automatic persisted queries, by hand', () => {
     const mismatch = await post({ query: '{ __typename }', extensions });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_MISMATCH');
+  });
+});
+
+describe('what is stored', () => {
+  it('only queries sent by an authenticated caller', async () => {
+    const query = 'query AnonymousRegistration { passwordPolicy { minLength } }';
+    const anonymous = await post({ query, extensions: persisted(query) }, { token: null });
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body.data.passwordPolicy.minLength).toBeGreaterThan(0);
+    expect(await byHash(query)).toBe(404);
+    // the same query from a token is stored
+    expect((await post({ query, extensions: persisted(query) })).status).toBe(200);
+    expect(await byHash(query)).toBe(200);
+  });
+
+  it('only queries that validate, document limits included', async () => {
+    const invalid = '{ customer(id: "1") { nope } }';
+    expect((await post({ query: invalid, extensions: persisted(invalid) })).status).toBe(400);
+    expect(await byHash(invalid)).toBe(404);
+    const tooDeep = `{ customer(id: "1") { ${'history { edges { node { '.repeat(3)}id${' } } }'.repeat(3)} } }`;
+    const refused = await post({ query: tooDeep, extensions: persisted(tooDeep) });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(await byHash(tooDeep)).toBe(404);
+  });
+
+  it('only queries of at most 20 KB by default, and at most as many as the store holds', async () => {
+    const large = `{ __typename } # ${'x'.repeat(20_000)}`;
+    expect((await post({ query: large, extensions: persisted(large) })).status).toBe(200);
+    expect(await byHash(large)).toBe(404);
+
+    const small = await startTestServer({ database: server.database, limits: { maxPersistedQueryBytes: 100, maxPersistedQueries: 2 } });
+    try {
+      const sized = (bytes: number, name: string) => `query ${name} { __typename } #`.padEnd(bytes, 'x');
+      for (const query of [sized(100, 'AtCap'), sized(101, 'OverCap')]) expect((await post({ query, extensions: persisted(query) }, { to: small })).status).toBe(200);
+      expect(await byHash(sized(100, 'AtCap'), small)).toBe(200);
+      expect(await byHash(sized(101, 'OverCap'), small)).toBe(404);
+      // two more: the least recently used one (AtCap) leaves
+      for (const name of ['Second', 'Third']) {
+        const query = sized(50, name);
+        expect((await post({ query, extensions: persisted(query) }, { to: small })).status).toBe(200);
+      }
+      expect(await byHash(sized(100, 'AtCap'), small)).toBe(404);
+      expect(await byHash(sized(50, 'Third'), small)).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 });
 

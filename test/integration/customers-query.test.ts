@@ -77,8 +77,10 @@ describe('paging', () => {
   it('first: 0 is an empty page; a negative first or a foreign cursor is a GraphQL error', async () => {
     expect((await page({ first: 0 })).edges).toEqual([]);
     const negative = await server.graphql(CUSTOMERS, { first: -1 });
+    expect(negative.status).toBe(400);
     expect(negative.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     const foreign = await server.graphql(CUSTOMERS, { after: 'bm90LWEtY3Vyc29y' });
+    expect(foreign.status).toBe(400);
     expect(foreign.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
   });
 
@@ -140,6 +142,31 @@ describe('filters', () => {
     expect(await allIds({ dateModified: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' } })).toEqual([janeSmith, johnSmithers]);
     expect(await allIds({ dateModified: { from: '2026-01-15T00:00:00Z' } })).toEqual([johnSmithers, mariaO, percent]);
     expect(await allIds({ dateModified: { to: '2026-01-31T23:59:59Z' } })).toEqual([janeSmith]);
+  });
+
+  it('refuses text no customer can hold with a 400 BAD_USER_INPUT: NUL, half a surrogate pair, longer than the field', async () => {
+    const refused: Array<Record<string, unknown>> = [
+      { name: 'Ja\u0000ne' },
+      { email: 'jane\u0000@example.com' },
+      { name: 'Jane \uD800' },
+      { email: '\uDC00@example.com' },
+      { name: 'n'.repeat(101) },
+      { email: `${'e'.repeat(250)}@x.com` },
+      { name: 'n'.repeat(101), email: 'a\u0000@b.c' },
+    ];
+    for (const filter of refused) {
+      const response = await server.graphql(CUSTOMERS, { first: 1, filter });
+      expect(response.status, JSON.stringify(filter)).toBe(400);
+      expect(response.body.data ?? null).toBeNull();
+      expect(response.body.errors, JSON.stringify(filter)).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/^filter\.(name|email) /), extensions: { code: 'BAD_USER_INPUT' } }),
+      ]);
+      expect(response.text).not.toContain('n'.repeat(101));
+    }
+    // as long as the fields may be (after trimming), and a whole surrogate pair, are fine
+    expect(await allIds({ name: ` ${'n'.repeat(100)} ` })).toEqual([]);
+    expect(await allIds({ email: `${'e'.repeat(249)}@x.com` })).toEqual([]);
+    expect(await allIds({ name: 'Jane \u{1F600}' })).toEqual([]);
   });
 
   it('combines conditions, and pages through the filtered list', async () => {

@@ -1,21 +1,38 @@
-/** Request logs (one JSON line per request, never a variable), `/metrics`, and request ids. */
+/**
+ * Request logs (one JSON line per request, never a variable), `/metrics` on a listener of its
+ * own (in-process and in the real process), and request ids.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
 import { createLogger } from '../../src/http/logging.ts';
+import { createMetricsListener, createMetricsRegistry } from '../../src/http/metrics.ts';
+import { startGateway, stopGateways } from '../support/processes.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const lines: string[] = [];
 const logged = () => lines.map((line) => JSON.parse(line) as Record<string, any>);
 let server: TestServer;
+let metrics: Server;
+let metricsUrl: string;
 let customerId: string;
 beforeAll(async () => {
   const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
-  server = await startTestServer({ logger, rateLimit: { requests: 1_000, windowMs: 60_000 } });
+  const registry = createMetricsRegistry();
+  server = await startTestServer({ logger, rateLimit: { requests: 1_000, windowMs: 60_000 }, metrics: registry });
+  metrics = createMetricsListener(registry);
+  await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+  metricsUrl = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics`;
   await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
   const { rows } = await server.database.sql.query('SELECT id FROM customers ORDER BY id LIMIT 1');
   customerId = String(rows[0].id);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await stopGateways();
+  await new Promise((resolve) => (metrics ? metrics.close(resolve) : resolve(undefined)));
+  await server?.close();
+});
 
 const PASSWORD = 'Correct-Horse-Battery-9-Staple';
 const UPDATE = /* GraphQL */ `
@@ -109,7 +126,7 @@ describe('/metrics', () => {
     await server.graphql('query MetricsProbe { __typename }');
     await server.graphql('query MetricsProbe { __typename }');
     await server.graphql('{ customer(id: "1") { id } }', undefined, { token: null });
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await fetch(metricsUrl);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
@@ -122,5 +139,49 @@ describe('/metrics', () => {
     expect(text).toMatch(/^db_pool_connections\{state="idle"\} \d+$/m);
     expect(text).toMatch(/^db_pool_connections\{state="waiting"\} \d+$/m);
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+  });
+
+  it('is not on the API port, and its listener answers nothing else', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    const other = await fetch(new URL('/graphql', metricsUrl));
+    expect(other.status).toBe(404);
+    expect((await fetch(metricsUrl, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('labels operations only for requests that authenticated', async () => {
+    const badToken = await server.graphql('query BadTokenProbe { __typename }', undefined, { token: 'cgw_not-a-token' });
+    expect(badToken.status).toBe(401);
+    const anonymous = await server.graphql('query AnonymousProbe { __typename }', undefined, { token: null });
+    expect(anonymous.status).toBe(200);
+    await server.graphql('query AuthenticatedProbe { __typename }');
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).not.toMatch(/BadTokenProbe|AnonymousProbe/);
+    expect(text).toMatch(/^graphql_requests_total\{operation="unauthenticated",type="[a-z]+",status="401"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^graphql_requests_total\{operation="unauthenticated",type="query",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^graphql_requests_total\{operation="AuthenticatedProbe",type="query",status="200"\} 1$/m);
+  });
+});
+
+describe('/metrics in the real process', () => {
+  const METRICS_LINE = /metrics: (http:\/\/\S+\/metrics)/;
+
+  it('listens on METRICS_PORT at 127.0.0.1, apart from the API, which answers 404 there', async () => {
+    const gateway = await startGateway({ databaseUrl: server.database.url, token: server.tokens.read, env: { METRICS_PORT: '0' } });
+    const url = METRICS_LINE.exec(gateway.output())?.[1];
+    expect(url, gateway.output()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(url!).port).not.toBe(new URL(gateway.url).port);
+    expect((await gateway.graphql('query ProcessProbe { __typename }')).status).toBe(200);
+    const response = await fetch(url!);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/^graphql_requests_total\{operation="ProcessProbe",type="query",status="200"\} 1$/m);
+    expect((await gateway.request('/metrics')).status).toBe(404);
+    await gateway.stop();
+  });
+
+  it('has no metrics listener without METRICS_PORT', async () => {
+    const gateway = await startGateway({ databaseUrl: server.database.url, token: server.tokens.read });
+    expect(gateway.output()).not.toMatch(METRICS_LINE);
+    expect((await gateway.request('/metrics')).status).toBe(404);
+    await gateway.stop();
   });
 });

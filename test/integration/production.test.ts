@@ -1,4 +1,5 @@
 /** What production turns off (GraphiQL, introspection) and what development offers instead. */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
 import { EXAMPLE_OPERATION } from '../../src/http/graphiql.ts';
@@ -13,6 +14,20 @@ afterAll(() => database.close());
 
 const browserGet = (url: string) => fetch(`${url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' } });
 const INTROSPECTION = '{ __schema { queryType { name } } }';
+
+/** A browser's GET of the page with the given Host header (fetch would not send another Host). */
+function pageFor(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/graphql`, { headers: { host, accept: 'text/html' } });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 describe('production', () => {
   it('serves no GraphiQL and refuses introspection by default, while data queries work', async () => {
@@ -74,6 +89,28 @@ describe('development GraphiQL', () => {
       expect(result.body.data).toHaveProperty('updateCustomer');
     } finally {
       await withToken.close();
+    }
+  });
+
+  it('puts the token only in pages asked for by a loopback Host (a DNS-rebound name gets the page without it)', async () => {
+    const { secret: token } = await createToken(database.db, 'development-rebinding', ['customers:write']);
+    const server = await startTestServer({ database, developmentToken: token });
+    try {
+      const port = new URL(server.url).port;
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', 'LOCALHOST:4000', '127.0.0.1']) {
+        const page = await pageFor(server.url, host);
+        expect(page.status, host).toBe(200);
+        expect(page.body.includes(token), host).toBe(true);
+      }
+      for (const host of [`evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', '127.0.0.2', '0.0.0.0']) {
+        const page = await pageFor(server.url, host);
+        expect(page.status, host).toBe(200);
+        // (booleans: a failure would otherwise print the whole page)
+        expect(page.body.includes('renderYogaGraphiQL'), host).toBe(true);
+        expect(page.body.includes('cgw_'), host).toBe(false);
+      }
+    } finally {
+      await server.close();
     }
   });
 });

@@ -74,6 +74,24 @@ describe('document limits (graphql-armor)', () => {
     expect(response.text).not.toMatch(/Did you mean/);
     expect(response.text).not.toMatch(/"customer"/);
   });
+
+  it('suggests nothing anywhere: no fragment, argument, type, enum value or input field names', async () => {
+    const probes: Array<[string, Record<string, unknown>?]> = [
+      ['mutation { updateCustomer(id: "1", input: {}) { errors { code } } }'],
+      ['{ customers(fist: 1) { edges { cursor } } }'],
+      ['query ($f: CustomerFiltr) { customers(filter: $f) { edges { cursor } } }'],
+      ['query ($f: CustomerFilter) { customers(filter: $f) { edges { cursor } } }', { f: { emial: 'x' } }],
+      ['mutation { updateCustomer(id: "1", input: { firstNam: "x" }) { errors { code } } }'],
+    ];
+    for (const [query, variables] of probes) {
+      const response = await server.graphql(query, variables);
+      expect(response.status, query).toBe(400);
+      expect(response.body.errors!.length, query).toBeGreaterThan(0);
+      expect(response.text, query).not.toMatch(/Did you mean|Suggestion/i);
+      // the names a suggestion would have given away, quoted as in a message
+      expect(response.text, query).not.toMatch(/\\"(Error|ValidationError|first|email|firstName)\\"/);
+    }
+  });
 });
 
 describe('unexpected errors', () => {
@@ -228,5 +246,34 @@ describe('CORS', () => {
     } finally {
       await closed.close();
     }
+  });
+});
+
+describe('response headers', () => {
+  it('GraphQL answers are never stored by a cache and vary with the token; nothing is content-sniffed', async () => {
+    const data = await server.graphql('{ customer(id: "1") { id email } }', undefined, { token: server.tokens.read });
+    expect(data.body.data).toEqual({ customer: { id: '1', email: expect.any(String) } });
+    const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ customer(id: "1") { id } }')}`, {
+      headers: { 'x-auth-token': server.tokens.read, 'x-graphql-yoga-csrf': '1' },
+    });
+    expect(get.status).toBe(200);
+    const refused = await server.graphql('{ customer(id: "1") { id } }', undefined, { token: null });
+    expect(refused.status).toBe(401);
+    const origin = await server.graphql('{ __typename }', undefined, { headers: { origin: 'https://admin.example.com' } });
+    for (const response of [data, get, refused, origin]) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('vary')).toMatch(/X-Auth-Token, Authorization/);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    // CORS' own Vary: Origin stays
+    expect(origin.headers.get('vary')).toMatch(/origin/i);
+    for (const path of ['/healthz', '/readyz', '/nowhere']) {
+      const other = await fetch(`${server.url}${path}`);
+      expect(other.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('cache-control')).toBe('no-store');
   });
 });

@@ -1,7 +1,7 @@
 /**
- * `/readyz` follows the database: 503 while it is stopped (connections then fail rather than
- * hang), 200 again once it is back. Its own embedded PostgreSQL, so stopping it disturbs no
- * other test.
+ * `/readyz` follows the database: 503 soon after it stops, 200 again once it is back, and its answer is cached so that a flood
+ * of probes costs at most one query per cache period. Its own embedded PostgreSQL, so stopping
+ * it disturbs no other test.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -71,9 +71,28 @@ describe('/readyz', () => {
     expect(after.status).toBe(200);
   });
 
-  it('is 503 once shutdown has begun, while the database still answers', async () => {
+  it('answers from its cache: a flood of probes while the database is down makes no query', async () => {
+    const cached = await startTestServer({ database: server.database, readinessCacheMs: 60_000 });
+    try {
+      expect((await fetch(`${cached.url}/readyz`)).status).toBe(200);
+      const port = postgres!.port;
+      await postgres!.stop();
+      postgres = undefined;
+      // any query now fails, and a failed check is a 503: 200s can only come from the cache
+      const flood = await Promise.all(Array.from({ length: 50 }, () => fetch(`${cached.url}/readyz`).then((response) => response.status)));
+      expect(flood).toEqual(Array.from({ length: 50 }, () => 200));
+      // the default cache is short: the other server notices
+      await waitFor(async () => (await readiness()) === 503, { what: 'the other server\'s /readyz to answer 503' });
+      postgres = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), settings: SETTINGS, port });
+      await waitFor(async () => (await readiness()) === 200, { what: '/readyz to answer 200 again' });
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it('is 503 once shutdown has begun, while the database still answers, whatever the cache holds', async () => {
     let shuttingDown = false;
-    const draining = await startTestServer({ database: server.database, isShuttingDown: () => shuttingDown });
+    const draining = await startTestServer({ database: server.database, isShuttingDown: () => shuttingDown, readinessCacheMs: 60_000 });
     try {
       expect((await fetch(`${draining.url}/readyz`)).status).toBe(200);
       shuttingDown = true;

@@ -5,6 +5,7 @@
  */
 import type { InputFieldBuilder, InputFieldRef } from '@pothos/core';
 import { describeInputRule, FIELD_NAMES, fieldSpec, type CustomerField, type CustomerFieldInput, type FieldKind } from '../../domain/customer-fields.ts';
+import { FILTER_MAX_LENGTH } from '../../domain/customer-search.ts';
 import { PASSWORD_POLICY } from '../../domain/passwords.ts';
 import { builder } from '../builder.ts';
 
@@ -91,10 +92,14 @@ export const DateTimeRange = builder.inputType('DateTimeRange', {
 });
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
-  description: 'Which customers to list; every condition given must hold.',
+  description: 'Which customers to list; every condition given must hold. Text holding NUL or half a surrogate pair is BAD_USER_INPUT.',
   fields: (t) => ({
-    email: t.string({ description: 'The whole email address, without regard to case.' }),
-    name: t.string({ description: 'Part of the first or the last name, without regard to case.' }),
+    email: t.string({
+      description: `The whole email address, without regard to case; at most ${FILTER_MAX_LENGTH.email} characters (BAD_USER_INPUT when longer).`,
+    }),
+    name: t.string({
+      description: `Part of the first or the last name, without regard to case; at most ${FILTER_MAX_LENGTH.name} characters (BAD_USER_INPUT when longer).`,
+    }),
     customerGroupId: t.int({ description: 'Customers of this group.' }),
     dateModified: t.field({ type: DateTimeRange, description: 'Customers last changed in this span.' }),
   }),

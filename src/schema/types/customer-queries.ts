@@ -1,8 +1,9 @@
 /** The `customer` and `customers` queries. */
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { parseCustomerId } from '../../domain/customer-id.ts';
-import { customerWhere } from '../../domain/customer-search.ts';
+import { CustomerFilterError, customerWhere } from '../../domain/customer-search.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
+import { badUserInput } from '../../http/graphql-errors.ts';
 import { builder } from '../builder.ts';
 import { Customer } from './customer.ts';
 import { CustomerFilter } from './customer-inputs.ts';
@@ -39,9 +40,10 @@ builder.queryField('customers', (t) =>
     },
     resolve: async (_root, { first, after, filter }, ctx, info) => {
       const page = pageArguments('customer', { first, after });
+      const where = filterArgument(filter);
       const rows = await ctx.db.customer.findMany({
         ...queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }),
-        where: { AND: [customerWhere(filter), page.after === null ? {} : { id: { gt: page.after } }] },
+        where: { AND: [where, page.after === null ? {} : { id: { gt: page.after } }] },
         orderBy: { id: 'asc' },
         take: page.size + 1,
       });
@@ -49,3 +51,13 @@ builder.queryField('customers', (t) =>
     },
   }),
 );
+
+/** The filter as the schema reads it: text no customer can hold is the client's error. */
+function filterArgument(filter: Parameters<typeof customerWhere>[0]) {
+  try {
+    return customerWhere(filter);
+  } catch (error) {
+    if (error instanceof CustomerFilterError) throw badUserInput(error.message);
+    throw error;
+  }
+}
