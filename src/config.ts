@@ -3,6 +3,7 @@
  * the process with a message naming the variable instead of failing later on a request.
  */
 import { z } from 'zod';
+import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 
 const boolean = z
@@ -45,6 +46,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
+  IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -72,6 +74,8 @@ export interface ServerSettings {
   /** Per token and window. */
   rateLimit: { requests: number; windowMs: number };
   readinessTimeoutMs: number;
+  /** New idempotency keys a token may use in 24 hours. */
+  idempotencyKeysPerTokenPerDay: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -80,10 +84,11 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'idempotencyKeysPerTokenPerDay'> = {
   limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
   rateLimit: { requests: 600, windowMs: 30_000 },
   readinessTimeoutMs: 1_000,
+  idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
 };
 
 /**
@@ -101,6 +106,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
+    idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
   };
 }
 
@@ -158,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
   });
   return {
     ...settings,

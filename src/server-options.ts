@@ -33,6 +33,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
       store: parts.rateLimitStore,
     },
     readinessTimeoutMs: config.readinessTimeoutMs,
+    idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
     isShuttingDown: parts.isShuttingDown,
     poolSize: config.poolSize,
   };

@@ -91,3 +91,14 @@ export class Overloaded extends Error {
     super(message);
   }
 }
+
+/** The token used its daily number of new idempotency keys; a new one is accepted after `retryAfterMs`. */
+export class IdempotencyKeyLimitReached extends Error {
+  override name = 'IdempotencyKeyLimitReached';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}

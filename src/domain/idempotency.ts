@@ -15,6 +15,9 @@
  * a fast digest of a password could be guessed offline. The record keeps an argon2id hash of each
  * password instead (the very hash the write stored for the customer, computed once, outside any
  * row lock), and a retry's passwords are checked against them with argon2's `verify`.
+ *
+ * A token may start at most `keysPerDay` new keys in 24 hours, counted on the (token_id,
+ * created_at) index each time it sends a new one.
  */
 import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -22,10 +25,14 @@ import type { Database } from '../infra/database/prisma.ts';
 import type { Transaction } from '../infra/database/transaction.ts';
 import { UNSTORABLE_TEXT } from './customer-input.ts';
 import { restoreSnapshot, snapshotOf, type CustomerSnapshot, type CustomerView } from './customer-snapshot.ts';
-import type { DomainError, WriteResults } from './errors.ts';
+import { IdempotencyKeyLimitReached, type DomainError, type WriteResults } from './errors.ts';
+import { IDEMPOTENCY_KEY_RETENTION_MS } from './idempotency-pruning.ts';
 import { verifyPassword } from './passwords.ts';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/** New keys a token may use in 24 hours (IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY). */
+export const IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY = 10_000;
 
 export type IdempotentOperation = 'createCustomer' | 'updateCustomer' | 'updateCustomers';
 
@@ -33,6 +40,8 @@ export type IdempotentOperation = 'createCustomer' | 'updateCustomer' | 'updateC
 export interface IdempotencyScope {
   tokenId: number;
   key: string;
+  /** New keys the token may use in 24 hours; IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY when left out. */
+  keysPerDay?: number;
 }
 
 const KEY_PATH = ['idempotencyKey'];
@@ -148,9 +157,30 @@ async function answerFrom(record: StoredRecord, request: RequestFingerprint): Pr
 }
 
 /**
+ * Refuses a new key once the token has used `keysPerDay` keys in the last 24 hours (the time a key
+ * is kept). Racing requests may each take the last one: the cap is passed by at most the requests in flight.
+ */
+async function checkKeysPerDay(db: Database, scope: IdempotencyScope): Promise<void> {
+  const limit = scope.keysPerDay ?? IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY;
+  const where = { tokenId: scope.tokenId, createdAt: { gt: new Date(Date.now() - IDEMPOTENCY_KEY_RETENTION_MS) } };
+  // By the (token_id, created_at) index. No `take`: Prisma would order by the primary key and
+  // read the token's older keys too; the keys of a day are at most about `limit` anyway.
+  const used = await db.idempotencyKey.count({ where });
+  if (used < limit) return;
+  const oldest = await db.idempotencyKey.findFirst({ where, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+  const freedAt = (oldest?.createdAt.getTime() ?? Date.now()) + IDEMPOTENCY_KEY_RETENTION_MS;
+  throw new IdempotencyKeyLimitReached(
+    `This token has used ${limit.toLocaleString('en-US')} new idempotency keys in the last 24 hours, as many as it may; ` +
+      'retry later, or retry earlier requests with their own keys',
+    Math.max(1_000, freedAt - Date.now()),
+  );
+}
+
+/**
  * Before any work: a retry of a completed request gets its response back (most retries end here:
  * one indexed read, no lock, no argon2 for a new password). Otherwise the key's own problems, or
- * IDEMPOTENCY_KEY_REUSED, are reported with the input's errors.
+ * IDEMPOTENCY_KEY_REUSED, are reported with the input's errors. A new key past the token's daily
+ * number is refused (IdempotencyKeyLimitReached) before anything else is done.
  */
 export async function openIdempotencyKey(
   db: Database,
@@ -159,7 +189,10 @@ export async function openIdempotencyKey(
   const keyError = checkIdempotencyKey(keyed.scope.key);
   if (keyError) return { errors: [keyError] };
   const stored = await readRecord(db, keyed.scope);
-  if (!stored) return { errors: [] };
+  if (!stored) {
+    await checkKeysPerDay(db, keyed.scope);
+    return { errors: [] };
+  }
   const answer = await answerFrom(stored, keyed.request);
   return answer.customers ? { replay: answer } : { errors: answer.errors };
 }
