@@ -256,7 +256,7 @@ async function commit(
       const result = await write(tx);
       // A refusal stores nothing: the record is rolled back with it.
       if (!result.customers) throw new WriteRefused(result.errors);
-      return storeIdempotentResponse(tx, keyed.scope, result.customers);
+      return storeIdempotentResponse(tx, keyed, result.customers);
     });
   } catch (error) {
     if (error instanceof WriteRefused) return refused(error.errors);

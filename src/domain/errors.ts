@@ -102,3 +102,11 @@ export class IdempotencyKeyLimitReached extends Error {
     super(message);
   }
 }
+
+/**
+ * The request was completed before under this key, but its response cannot be rebuilt: a customer
+ * it answered with was deleted, or its history no longer reaches back to that version.
+ */
+export class ReplayUnavailable extends Error {
+  override name = 'ReplayUnavailable';
+}

@@ -11,6 +11,10 @@
  * the first commits (then it finds the record and replays it) or rolls back (then it writes
  * itself). Either way one write, and never an error for the loser.
  *
+ * What the record keeps of the response: each customer's id, version and dateModified, a few
+ * dozen bytes whatever the customers hold. A replay rebuilds them at those versions from their
+ * rows and history (customer-snapshot.ts), so it answers exactly as the first response did.
+ *
  * Passwords: the request hash is a SHA-256 of the arguments with every password left out, since
  * a fast digest of a password could be guessed offline. The record keeps an argon2id hash of each
  * password instead (the very hash the write stored for the customer, computed once, outside any
@@ -24,8 +28,8 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Database } from '../infra/database/prisma.ts';
 import type { Transaction } from '../infra/database/transaction.ts';
 import { UNSTORABLE_TEXT } from './customer-input.ts';
-import { restoreSnapshot, snapshotOf, type CustomerSnapshot, type CustomerView } from './customer-snapshot.ts';
-import { IdempotencyKeyLimitReached, type DomainError, type WriteResults } from './errors.ts';
+import { readCustomersAt, versionOf, type CustomerVersion, type CustomerView } from './customer-snapshot.ts';
+import { IdempotencyKeyLimitReached, ReplayUnavailable, type DomainError, type WriteResults } from './errors.ts';
 import { IDEMPOTENCY_KEY_RETENTION_MS } from './idempotency-pruning.ts';
 import { verifyPassword } from './passwords.ts';
 
@@ -33,6 +37,9 @@ export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 
 /** New keys a token may use in 24 hours (IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY). */
 export const IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY = 10_000;
+
+/** The largest response a record keeps: 10 customers' references take a few hundred bytes. */
+export const STORED_RESPONSE_MAX_BYTES = 2_048;
 
 export type IdempotentOperation = 'createCustomer' | 'updateCustomer' | 'updateCustomers';
 
@@ -109,10 +116,9 @@ export function fingerprint(operation: IdempotentOperation, args: Record<string,
   return { operation, requestHash: createHash('sha256').update(text).digest('hex'), passwords };
 }
 
-/** The response a record keeps: the customers as the first response showed them. */
+/** The response a record keeps: which customers, at which versions, the first response showed. */
 interface StoredResponse {
-  customers: CustomerSnapshot[];
-  errors: DomainError[];
+  customers: CustomerVersion[];
 }
 
 interface StoredRecord {
@@ -149,11 +155,21 @@ async function isSameRequest(record: StoredRecord, request: RequestFingerprint):
   return true;
 }
 
-/** The stored response again, or IDEMPOTENCY_KEY_REUSED when the request is another one. */
-async function answerFrom(record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
+/**
+ * The stored response again, rebuilt at the stored versions, or IDEMPOTENCY_KEY_REUSED when the
+ * request is another one. Throws ReplayUnavailable when a customer cannot be rebuilt: never a
+ * customer other than the first response showed.
+ */
+async function answerFrom(client: Database | Transaction, record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
   if (!(await isSameRequest(record, request))) return { customers: null, errors: [reusedError()] };
-  const { customers, errors } = record.response;
-  return errors.length > 0 ? { customers: null, errors } : { customers: customers.map(restoreSnapshot), errors: [] };
+  const customers = await readCustomersAt(client, record.response.customers);
+  if (customers.some((customer) => customer === null)) {
+    throw new ReplayUnavailable(
+      'This idempotency key\'s request was completed before, but its response can no longer be rebuilt (a customer was deleted, or its history ' +
+        'no longer reaches back to that version); nothing was written now. Read the customers to see their state.',
+    );
+  }
+  return { customers: customers as CustomerView[], errors: [] };
 }
 
 /**
@@ -178,9 +194,9 @@ async function checkKeysPerDay(db: Database, scope: IdempotencyScope): Promise<v
 
 /**
  * Before any work: a retry of a completed request gets its response back (most retries end here:
- * one indexed read, no lock, no argon2 for a new password). Otherwise the key's own problems, or
- * IDEMPOTENCY_KEY_REUSED, are reported with the input's errors. A new key past the token's daily
- * number is refused (IdempotencyKeyLimitReached) before anything else is done.
+ * a few indexed reads, no lock, no argon2 for a new password). Otherwise the key's own problems,
+ * or IDEMPOTENCY_KEY_REUSED, are reported with the input's errors. A new key past the token's
+ * daily number is refused (IdempotencyKeyLimitReached) before anything else is done.
  */
 export async function openIdempotencyKey(
   db: Database,
@@ -193,7 +209,7 @@ export async function openIdempotencyKey(
     await checkKeysPerDay(db, keyed.scope);
     return { errors: [] };
   }
-  const answer = await answerFrom(stored, keyed.request);
+  const answer = await answerFrom(db, stored, keyed.request);
   return answer.customers ? { replay: answer } : { errors: answer.errors };
 }
 
@@ -229,15 +245,17 @@ export async function claimIdempotencyKey(
   const found = await readRecord(tx, scope);
   // Pruned between the conflict and the read: rare enough to ask the client to retry.
   if (!found) throw new Error('an idempotency record disappeared while in use');
-  return answerFrom(found, request);
+  return answerFrom(tx, found, request);
 }
 
-/** Keeps the response with the write; the first response is the stored one, so every retry sees exactly it. */
-export async function storeIdempotentResponse(tx: Transaction, scope: IdempotencyScope, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
-  const response: StoredResponse = { customers: customers.map(snapshotOf), errors: [] };
+/** Keeps the response with the write, by reference: each customer's id, version and dateModified. */
+export async function storeIdempotentResponse(tx: Transaction, keyed: KeyedRequest, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
+  const response: StoredResponse = { customers: customers.map(versionOf) };
+  const bytes = Buffer.byteLength(JSON.stringify(response));
+  if (bytes > STORED_RESPONSE_MAX_BYTES) throw new Error(`an idempotency response of ${bytes} bytes is more than ${STORED_RESPONSE_MAX_BYTES}`);
   await tx.idempotencyKey.update({
-    where: { tokenId_key: { tokenId: scope.tokenId, key: scope.key } },
+    where: { tokenId_key: { tokenId: keyed.scope.tokenId, key: keyed.scope.key } },
     data: { response: response as unknown as Prisma.InputJsonObject },
   });
-  return { customers: response.customers.map(restoreSnapshot), errors: [] };
+  return { customers, errors: [] };
 }

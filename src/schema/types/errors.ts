@@ -3,7 +3,8 @@
  * payload unions, and the mapping from the domain's plain errors to them; and the domain's
  * refusals that are about no input field, as top-level errors.
  */
-import { IdempotencyKeyLimitReached, type DomainError, type ErrorCode } from '../../domain/errors.ts';
+import { createGraphQLError } from 'graphql-yoga';
+import { IdempotencyKeyLimitReached, ReplayUnavailable, type DomainError, type ErrorCode } from '../../domain/errors.ts';
 import { rateLimited } from '../../http/graphql-errors.ts';
 import { builder } from '../builder.ts';
 
@@ -29,10 +30,14 @@ export function toErrorShapes(errors: readonly DomainError[]): ErrorShape[] {
 
 /**
  * A write's refusals that no payload error type describes, as top-level errors: too many new
- * idempotency keys (429 RATE_LIMITED, as for too many requests, with Retry-After). Anything else goes on.
+ * idempotency keys (429 RATE_LIMITED, as for too many requests, with Retry-After), and a completed
+ * request whose response cannot be rebuilt (409 IDEMPOTENCY_REPLAY_UNAVAILABLE). Anything else goes on.
  */
 export function refusalAsGraphQLError(error: unknown): never {
   if (error instanceof IdempotencyKeyLimitReached) throw rateLimited(error.message, error.retryAfterMs);
+  if (error instanceof ReplayUnavailable) {
+    throw createGraphQLError(error.message, { extensions: { code: 'IDEMPOTENCY_REPLAY_UNAVAILABLE', http: { status: 409 } } });
+  }
   throw error;
 }
 
