@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { verify } from '@node-rs/argon2';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fingerprint } from '../src/domain/idempotency.ts';
@@ -50,6 +51,7 @@ const BATCH = /* GraphQL */ `
 
 const PASSWORD = 'Quiet-Lantern-4812';
 const LATER_PASSWORD = 'Other-Lantern-7305';
+const REUSED = [{ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED', path: ['idempotencyKey'], message: expect.any(String) }];
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,12 +80,13 @@ interface RecordRow {
   response_bytes: number;
   row_bytes: number;
   password_hashes: Record<string, string> | null;
+  password_customer_ids: number[];
 }
 
 async function recordFor(key: string, on = server): Promise<RecordRow | undefined> {
   const { rows } = await on.database.sql.query<RecordRow>(
     `SELECT key, response, octet_length(response::text) AS response_bytes, pg_column_size(k.*) AS row_bytes,
-            password_hashes
+            password_hashes, password_customer_ids
        FROM idempotency_keys k WHERE key = $1`,
     [key],
   );
@@ -294,8 +297,11 @@ describe('records written before records kept references are converted by the mi
       );
 
       await applyMigrations(url);
-      const { rows: [converted] } = await sql.query(`SELECT response FROM idempotency_keys WHERE key = 'old-key'`);
-      expect(converted).toEqual({ response: { customers: [{ id: row.id, version: 2, dateModified: snapshot.dateModified }] } });
+      const { rows: [converted] } = await sql.query(`SELECT response, password_customer_ids FROM idempotency_keys WHERE key = 'old-key'`);
+      expect(converted).toEqual({
+        response: { customers: [{ id: row.id, version: 2, dateModified: snapshot.dateModified }] },
+        password_customer_ids: [row.id],
+      });
 
       const db = createDatabase({ connectionString: url, poolSize: 2 });
       const old = await startTestServer({ database: { url, name, db, sql, close: async () => {} } });
@@ -314,5 +320,69 @@ describe('records written before records kept references are converted by the mi
       await sql.end().catch(() => {});
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a record forgets its password hashes when one of its customers gets another password', () => {
+  it('a later write without a password keeps them; a new password forgets them, and the retry is IDEMPOTENCY_KEY_REUSED', async () => {
+    const { id } = await insertCustomer(server);
+    const key = newKey();
+    const variables = { id, input: { authentication: { password: PASSWORD } }, key };
+    const first = await send(UPDATE, variables);
+    await send(UPDATE, { id, input: { notes: 'no password here' } });
+    expect((await recordFor(key))!.password_hashes!['input.authentication.password']).toMatch(/^\$argon2id\$/);
+    expect((await send(UPDATE, variables)).text).toBe(first.text);
+
+    await send(UPDATE, { id, input: { authentication: { password: LATER_PASSWORD } } });
+    expect(await recordFor(key)).toMatchObject({ password_hashes: null, password_customer_ids: [] });
+    const before = await databaseSnapshot(server);
+    const retry = payloadOf(await send(UPDATE, variables));
+    expect(retry).toEqual({ customer: null, errors: REUSED });
+    expect(retry.errors[0].message).toMatch(/changed again since/);
+    expect(await databaseSnapshot(server)).toEqual(before);
+    expect(await verify((await customerRow(server, id))!.password_hash as string, LATER_PASSWORD)).toBe(true);
+  });
+
+  it('a keyed password change forgets the earlier records and keeps its own, which still replays', async () => {
+    const { id } = await insertCustomer(server);
+    const earlier = newKey();
+    const later = newKey();
+    await send(UPDATE, { id, input: { authentication: { password: PASSWORD } }, key: earlier });
+    const laterVariables = { id, input: { authentication: { password: LATER_PASSWORD } }, key: later };
+    const laterFirst = await send(UPDATE, laterVariables);
+    expect(await recordFor(earlier)).toMatchObject({ password_hashes: null });
+    expect(await recordFor(later)).toMatchObject({ password_customer_ids: [Number(id)] });
+    expect((await send(UPDATE, laterVariables)).text).toBe(laterFirst.text);
+    expect(payloadOf(await send(UPDATE, { id, input: { authentication: { password: PASSWORD } }, key: earlier })).errors).toEqual(REUSED);
+  });
+
+  it('a batch record is forgotten when any of its customers\' passwords changes; records of other customers are kept', async () => {
+    const [one, two, other] = await Promise.all([insertCustomer(server), insertCustomer(server), insertCustomer(server)]);
+    const batchKey = newKey();
+    const otherKey = newKey();
+    const batch = { items: [{ id: one!.id, input: { notes: 'no password' } }, { id: two!.id, input: { authentication: { password: PASSWORD } } }], key: batchKey };
+    await send(BATCH, batch);
+    expect(await recordFor(batchKey)).toMatchObject({ password_customer_ids: [Number(two!.id)] });
+    const otherVariables = { id: other!.id, input: { authentication: { password: PASSWORD } }, key: otherKey };
+    const otherFirst = await send(UPDATE, otherVariables);
+
+    // The customer of the batch without a password changes it: the batch's hash is still current.
+    await send(UPDATE, { id: one!.id, input: { authentication: { password: LATER_PASSWORD } } });
+    expect((await recordFor(batchKey))!.password_hashes).not.toBeNull();
+    await send(UPDATE, { id: two!.id, input: { authentication: { password: LATER_PASSWORD } } });
+    expect(await recordFor(batchKey)).toMatchObject({ password_hashes: null, password_customer_ids: [] });
+    expect(payloadOf(await send(BATCH, batch))).toEqual({ customers: null, errors: REUSED });
+    expect((await send(UPDATE, otherVariables)).text).toBe(otherFirst.text);
+  });
+
+  it('a refused password change forgets nothing', async () => {
+    const { id } = await insertCustomer(server);
+    const key = newKey();
+    const variables = { id, input: { authentication: { password: PASSWORD } }, key };
+    const first = await send(UPDATE, variables);
+    const refused = payloadOf(await send(UPDATE, { id, input: { authentication: { password: LATER_PASSWORD } }, expectedVersion: 1 }));
+    expect(refused.errors).toMatchObject([{ code: 'VERSION_CONFLICT' }]);
+    expect((await recordFor(key))!.password_hashes).not.toBeNull();
+    expect((await send(UPDATE, variables)).text).toBe(first.text);
   });
 });

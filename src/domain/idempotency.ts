@@ -18,7 +18,9 @@
  * Passwords: the request hash is a SHA-256 of the arguments with every password left out, since
  * a fast digest of a password could be guessed offline. The record keeps an argon2id hash of each
  * password instead (the very hash the write stored for the customer, computed once, outside any
- * row lock), and a retry's passwords are checked against them with argon2's `verify`.
+ * row lock), and a retry's passwords are checked against them with argon2's `verify`. Once one of
+ * those customers gets another password, the record's hashes are forgotten, in that write's
+ * transaction: an old hash is not kept for a day, and the retry is refused (IDEMPOTENCY_KEY_REUSED).
  *
  * A token may start at most `keysPerDay` new keys in 24 hours, counted on the (token_id,
  * created_at) index each time it sends a new one.
@@ -66,11 +68,13 @@ export function checkIdempotencyKey(key: string): DomainError | null {
   return null;
 }
 
-function reusedError(): DomainError {
+function reusedError(passwordForgotten: boolean): DomainError {
   return {
     code: 'IDEMPOTENCY_KEY_REUSED',
     path: KEY_PATH,
-    message: 'This idempotency key was already used with other arguments or another operation; use a new key for a new request',
+    message: passwordForgotten
+      ? 'This idempotency key\'s request set a password that has been changed again since, so a retry can no longer be checked against it; use a new key for a new request'
+      : 'This idempotency key was already used with other arguments or another operation; use a new key for a new request',
   };
 }
 
@@ -145,14 +149,18 @@ async function readRecord(client: Database | Transaction, scope: IdempotencyScop
   return { ...row, passwordHashes: row.passwordHashes as Record<string, string> | null, response };
 }
 
-/** Whether a retry is the stored request: same operation, same arguments, same passwords. */
-async function isSameRequest(record: StoredRecord, request: RequestFingerprint): Promise<boolean> {
-  if (record.operation !== request.operation || record.requestHash !== request.requestHash) return false;
+/**
+ * Whether a retry is the stored request: same operation, same arguments, same passwords.
+ * 'forgotten': the same arguments, but the record no longer has the passwords' hashes to check.
+ */
+async function compareRequest(record: StoredRecord, request: RequestFingerprint): Promise<'same' | 'other' | 'forgotten'> {
+  if (record.operation !== request.operation || record.requestHash !== request.requestHash) return 'other';
+  if (request.passwords.size > 0 && record.passwordHashes === null) return 'forgotten';
   for (const [path, password] of request.passwords) {
     const hash = record.passwordHashes?.[path];
-    if (typeof hash !== 'string' || !(await verifyPassword(hash, password))) return false;
+    if (typeof hash !== 'string' || !(await verifyPassword(hash, password))) return 'other';
   }
-  return true;
+  return 'same';
 }
 
 /**
@@ -161,7 +169,8 @@ async function isSameRequest(record: StoredRecord, request: RequestFingerprint):
  * customer other than the first response showed.
  */
 async function answerFrom(client: Database | Transaction, record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
-  if (!(await isSameRequest(record, request))) return { customers: null, errors: [reusedError()] };
+  const comparison = await compareRequest(record, request);
+  if (comparison !== 'same') return { customers: null, errors: [reusedError(comparison === 'forgotten')] };
   const customers = await readCustomersAt(client, record.response.customers);
   if (customers.some((customer) => customer === null)) {
     throw new ReplayUnavailable(
@@ -248,14 +257,47 @@ export async function claimIdempotencyKey(
   return answerFrom(tx, found, request);
 }
 
-/** Keeps the response with the write, by reference: each customer's id, version and dateModified. */
+/**
+ * Keeps the response with the write, by reference: each customer's id, version and dateModified,
+ * and which customers the record's password hashes belong to.
+ */
 export async function storeIdempotentResponse(tx: Transaction, keyed: KeyedRequest, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
   const response: StoredResponse = { customers: customers.map(versionOf) };
   const bytes = Buffer.byteLength(JSON.stringify(response));
   if (bytes > STORED_RESPONSE_MAX_BYTES) throw new Error(`an idempotency response of ${bytes} bytes is more than ${STORED_RESPONSE_MAX_BYTES}`);
   await tx.idempotencyKey.update({
     where: { tokenId_key: { tokenId: keyed.scope.tokenId, key: keyed.scope.key } },
-    data: { response: response as unknown as Prisma.InputJsonObject },
+    data: {
+      response: response as unknown as Prisma.InputJsonObject,
+      passwordCustomerIds: passwordOwners([...keyed.request.passwords.keys()], customers),
+    },
   });
   return { customers, errors: [] };
+}
+
+/**
+ * Whose password each hash is, by its argument path: "items.<n>.…" is the n-th customer's, any
+ * other path the only customer's.
+ */
+export function passwordOwners(paths: readonly string[], customers: readonly Pick<CustomerView, 'id'>[]): number[] {
+  const owners = paths.map((path) => {
+    const [head, index] = path.split('.');
+    const customer = customers[head === 'items' ? Number(index) : 0];
+    if (!customer) throw new Error(`no customer answers the password at ${path}`);
+    return customer.id;
+  });
+  return [...new Set(owners)];
+}
+
+/**
+ * In the transaction of a write that gave these customers new passwords: earlier records forget
+ * the hashes they keep of them, which are old hashes now. Runs after the write has locked the
+ * customers' rows, so every record of an earlier password change has committed and is seen.
+ */
+export async function forgetPasswordHashes(tx: Transaction, customerIds: readonly number[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  await tx.idempotencyKey.updateMany({
+    where: { passwordCustomerIds: { hasSome: [...customerIds] } },
+    data: { passwordHashes: Prisma.DbNull, passwordCustomerIds: [] },
+  });
 }

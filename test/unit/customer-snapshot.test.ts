@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
 import { customerAtVersion, versionOf, type CustomerView, type HistoryEntry } from '../../src/domain/customer-snapshot.ts';
-import { STORED_RESPONSE_MAX_BYTES } from '../../src/domain/idempotency.ts';
+import { passwordOwners, STORED_RESPONSE_MAX_BYTES } from '../../src/domain/idempotency.ts';
 
 const AT_2 = '2026-11-20T10:00:00.000Z';
 
@@ -115,5 +115,13 @@ describe('what a record keeps', () => {
   it('the largest batch\'s references fit the stored response cap many times over', () => {
     const customers = Array.from({ length: 10 }, () => versionOf({ ...atVersion2, id: 2_147_483_647, version: 2_147_483_647 }));
     expect(Buffer.byteLength(JSON.stringify({ customers }))).toBeLessThan(STORED_RESPONSE_MAX_BYTES / 2);
+  });
+
+  it('each password hash belongs to the customer its argument path names', () => {
+    const customers = [{ id: 7 }, { id: 8 }, { id: 9 }];
+    expect(passwordOwners(['input.authentication.password'], [{ id: 5 }])).toEqual([5]);
+    expect(passwordOwners(['items.2.input.authentication.password', 'items.0.input.authentication.password'], customers)).toEqual([9, 7]);
+    expect(passwordOwners([], customers)).toEqual([]);
+    expect(() => passwordOwners(['items.3.input.authentication.password'], customers)).toThrow(/no customer/);
   });
 });
