@@ -3,6 +3,7 @@
  * the process with a message naming the variable instead of failing later on a request.
  */
 import { z } from 'zod';
+import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
 
@@ -55,6 +56,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
+  IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -89,6 +91,8 @@ export interface ServerSettings {
   tokenCacheTtlMs: number;
   /** How long `/readyz` keeps the database's answer. */
   readinessCacheMs: number;
+  /** New idempotency keys a token may use in 24 hours. */
+  idempotencyKeysPerTokenPerDay: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -97,7 +101,7 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -112,6 +116,7 @@ const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutM
   readinessTimeoutMs: 1_000,
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
+  idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
 };
 
 /**
@@ -131,6 +136,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
+    idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
   };
 }
 
@@ -194,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
+    idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
   });
   return {
     ...settings,

@@ -41,6 +41,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     readinessTimeoutMs: config.readinessTimeoutMs,
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,
+    idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
     isShuttingDown: parts.isShuttingDown,
     metrics: parts.metrics,
     poolSize: config.poolSize,

@@ -147,7 +147,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     maskedErrors: { maskError, isDev: false },
     logging: yogaLogger(logger),
     cors: corsPolicy(settings.corsOrigins),
-    context: ({ request }): Context => ({ db, principal: requestState(request).principal }),
+    context: ({ request }): Context => ({
+      db,
+      principal: requestState(request).principal,
+      idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
+    }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });
 }

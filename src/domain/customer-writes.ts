@@ -1,7 +1,8 @@
 /**
  * createCustomer, updateCustomer and updateCustomers. Each reads top to bottom: check the input,
  * open the idempotency record when there is a key, hash new passwords once nothing but the write
- * is left, write (with the record, in one transaction, when there is a key), answer. A single update is a batch of one whose
+ * is left, write (in one transaction with the key's record when there is a key, and with earlier
+ * records forgetting a replaced password's hash), answer. A single update is a batch of one whose
  * error paths have no ["items", "<index>"] prefix: one statement and one set of rules for both.
  */
 import { CUSTOMER_COLUMNS, type CustomerValues } from './customer-fields.ts';
@@ -22,6 +23,7 @@ import {
 import {
   claimIdempotencyKey,
   fingerprint,
+  forgetPasswordHashes,
   openIdempotencyKey,
   storeIdempotentResponse,
   type IdempotencyScope,
@@ -127,8 +129,12 @@ async function writeUpdates(db: Database, request: UpdateRequest): Promise<Write
   const hashes = planned.map((item) => (item.password === undefined ? undefined : hashed.next().value));
 
   // 4. Write, and keep the response with the write when there is a key.
+  const newPasswords: NewPasswords = {
+    hashes: passwordHashesOf(planned, hashes),
+    replacedFor: sent(planned).flatMap((item) => (item.password === undefined ? [] : [item.customerId!])),
+  };
   return retryOnEmailRace(() =>
-    commit(db, keyed, passwordHashesOf(planned, hashes), async (client) => {
+    commit(db, keyed, newPasswords, async (client) => {
       const outcomes = await statements.update(client, rowsOf(planned, hashes), request.actor, false);
       const errors = updateErrors(planned, outcomes);
       return errors.length > 0 ? refused(errors) : { customers: outcomes.map((outcome) => outcome.customer!), errors: [] };
@@ -154,9 +160,10 @@ export async function createCustomer(db: Database, command: CreateCustomerComman
   // 3. Hash the password, the client's or a strong random one nobody will see, now that only the write is left.
   const passwordHash = await hashPassword(password ?? generatePassword(), command.actor);
 
-  // 4. Write.
+  // 4. Write. A new customer's password replaces none: no earlier record holds a hash of it.
+  const newPassword: NewPasswords = { hashes: password === undefined ? {} : { 'input.authentication.password': passwordHash }, replacedFor: [] };
   const result = await retryOnEmailRace(() =>
-    commit(db, keyed, password === undefined ? {} : { 'input.authentication.password': passwordHash }, async (client) => {
+    commit(db, keyed, newPassword, async (client) => {
       const outcome = await statements.create(client, { ...creation, passwordHash, passwordChosen: password !== undefined, checkOnly: false });
       return outcome.customer ? { customers: [outcome.customer], errors: [] } : refused(takenIf(true, values));
     }),
@@ -238,25 +245,33 @@ function keyedRequest(operation: IdempotentOperation, args: Record<string, unkno
   return scope && { scope, request: fingerprint(operation, args) };
 }
 
+/** The passwords a write sets: their hashes by argument path, and whose earlier passwords they replace. */
+interface NewPasswords {
+  hashes: Record<string, string>;
+  replacedFor: readonly number[];
+}
+
 /**
- * Runs the write on its own (one statement needs no transaction), or, with a key, in one
- * transaction with the key's record, so that the write and its stored response commit together.
+ * Runs the write on its own (one statement needs no transaction), or in one transaction with what
+ * must commit with it: the key's record and its stored response, and earlier records forgetting
+ * the hashes of the passwords this write replaces.
  */
 async function commit(
   db: Database,
   keyed: KeyedRequest | undefined,
-  passwordHashes: Record<string, string>,
+  passwords: NewPasswords,
   write: (client: Database | Transaction) => Promise<WriteResults<CustomerView>>,
 ): Promise<WriteResults<CustomerView>> {
-  if (!keyed) return write(db);
+  if (!keyed && passwords.replacedFor.length === 0) return write(db);
   try {
     return await inTransaction(db, async (tx) => {
-      const earlier = await claimIdempotencyKey(tx, keyed, passwordHashes);
+      const earlier = keyed && (await claimIdempotencyKey(tx, keyed, passwords.hashes));
       if (earlier) return earlier;
       const result = await write(tx);
       // A refusal stores nothing: the record is rolled back with it.
       if (!result.customers) throw new WriteRefused(result.errors);
-      return storeIdempotentResponse(tx, keyed.scope, result.customers);
+      await forgetPasswordHashes(tx, passwords.replacedFor);
+      return keyed ? storeIdempotentResponse(tx, keyed, result.customers) : result;
     });
   } catch (error) {
     if (error instanceof WriteRefused) return refused(error.errors);

@@ -91,3 +91,22 @@ export class Overloaded extends Error {
     super(message);
   }
 }
+
+/** The token used its daily number of new idempotency keys; a new one is accepted after `retryAfterMs`. */
+export class IdempotencyKeyLimitReached extends Error {
+  override name = 'IdempotencyKeyLimitReached';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The request was completed before under this key, but its response cannot be rebuilt: a customer
+ * it answered with was deleted, or its history no longer reaches back to that version.
+ */
+export class ReplayUnavailable extends Error {
+  override name = 'ReplayUnavailable';
+}

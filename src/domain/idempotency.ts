@@ -11,21 +11,37 @@
  * the first commits (then it finds the record and replays it) or rolls back (then it writes
  * itself). Either way one write, and never an error for the loser.
  *
+ * What the record keeps of the response: each customer's id, version and dateModified, a few
+ * dozen bytes whatever the customers hold. A replay rebuilds them at those versions from their
+ * rows and history (customer-snapshot.ts), so it answers exactly as the first response did.
+ *
  * Passwords: the request hash is a SHA-256 of the arguments with every password left out, since
  * a fast digest of a password could be guessed offline. The record keeps an argon2id hash of each
  * password instead (the very hash the write stored for the customer, computed once, outside any
- * row lock), and a retry's passwords are checked against them with argon2's `verify`.
+ * row lock), and a retry's passwords are checked against them with argon2's `verify`. Once one of
+ * those customers gets another password, the record's hashes are forgotten, in that write's
+ * transaction: an old hash is not kept for a day, and the retry is refused (IDEMPOTENCY_KEY_REUSED).
+ *
+ * A token may start at most `keysPerDay` new keys in 24 hours, counted on the (token_id,
+ * created_at) index each time it sends a new one.
  */
 import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Database } from '../infra/database/prisma.ts';
 import type { Transaction } from '../infra/database/transaction.ts';
 import { UNSTORABLE_TEXT } from './customer-input.ts';
-import { restoreSnapshot, snapshotOf, type CustomerSnapshot, type CustomerView } from './customer-snapshot.ts';
-import type { DomainError, WriteResults } from './errors.ts';
+import { readCustomersAt, versionOf, type CustomerVersion, type CustomerView } from './customer-snapshot.ts';
+import { IdempotencyKeyLimitReached, ReplayUnavailable, type DomainError, type WriteResults } from './errors.ts';
+import { IDEMPOTENCY_KEY_RETENTION_MS } from './idempotency-pruning.ts';
 import { verifyPassword } from './passwords.ts';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/** New keys a token may use in 24 hours (IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY). */
+export const IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY = 10_000;
+
+/** The largest response a record keeps: 10 customers' references take a few hundred bytes. */
+export const STORED_RESPONSE_MAX_BYTES = 2_048;
 
 export type IdempotentOperation = 'createCustomer' | 'updateCustomer' | 'updateCustomers';
 
@@ -33,6 +49,8 @@ export type IdempotentOperation = 'createCustomer' | 'updateCustomer' | 'updateC
 export interface IdempotencyScope {
   tokenId: number;
   key: string;
+  /** New keys the token may use in 24 hours; IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY when left out. */
+  keysPerDay?: number;
 }
 
 const KEY_PATH = ['idempotencyKey'];
@@ -50,11 +68,13 @@ export function checkIdempotencyKey(key: string): DomainError | null {
   return null;
 }
 
-function reusedError(): DomainError {
+function reusedError(passwordForgotten: boolean): DomainError {
   return {
     code: 'IDEMPOTENCY_KEY_REUSED',
     path: KEY_PATH,
-    message: 'This idempotency key was already used with other arguments or another operation; use a new key for a new request',
+    message: passwordForgotten
+      ? 'This idempotency key\'s request set a password that has been changed again since, so a retry can no longer be checked against it; use a new key for a new request'
+      : 'This idempotency key was already used with other arguments or another operation; use a new key for a new request',
   };
 }
 
@@ -100,10 +120,9 @@ export function fingerprint(operation: IdempotentOperation, args: Record<string,
   return { operation, requestHash: createHash('sha256').update(text).digest('hex'), passwords };
 }
 
-/** The response a record keeps: the customers as the first response showed them. */
+/** The response a record keeps: which customers, at which versions, the first response showed. */
 interface StoredResponse {
-  customers: CustomerSnapshot[];
-  errors: DomainError[];
+  customers: CustomerVersion[];
 }
 
 interface StoredRecord {
@@ -130,27 +149,63 @@ async function readRecord(client: Database | Transaction, scope: IdempotencyScop
   return { ...row, passwordHashes: row.passwordHashes as Record<string, string> | null, response };
 }
 
-/** Whether a retry is the stored request: same operation, same arguments, same passwords. */
-async function isSameRequest(record: StoredRecord, request: RequestFingerprint): Promise<boolean> {
-  if (record.operation !== request.operation || record.requestHash !== request.requestHash) return false;
+/**
+ * Whether a retry is the stored request: same operation, same arguments, same passwords.
+ * 'forgotten': the same arguments, but the record no longer has the passwords' hashes to check.
+ */
+async function compareRequest(record: StoredRecord, request: RequestFingerprint): Promise<'same' | 'other' | 'forgotten'> {
+  if (record.operation !== request.operation || record.requestHash !== request.requestHash) return 'other';
+  if (request.passwords.size > 0 && record.passwordHashes === null) return 'forgotten';
   for (const [path, password] of request.passwords) {
     const hash = record.passwordHashes?.[path];
-    if (typeof hash !== 'string' || !(await verifyPassword(hash, password))) return false;
+    if (typeof hash !== 'string' || !(await verifyPassword(hash, password))) return 'other';
   }
-  return true;
+  return 'same';
 }
 
-/** The stored response again, or IDEMPOTENCY_KEY_REUSED when the request is another one. */
-async function answerFrom(record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
-  if (!(await isSameRequest(record, request))) return { customers: null, errors: [reusedError()] };
-  const { customers, errors } = record.response;
-  return errors.length > 0 ? { customers: null, errors } : { customers: customers.map(restoreSnapshot), errors: [] };
+/**
+ * The stored response again, rebuilt at the stored versions, or IDEMPOTENCY_KEY_REUSED when the
+ * request is another one. Throws ReplayUnavailable when a customer cannot be rebuilt: never a
+ * customer other than the first response showed.
+ */
+async function answerFrom(client: Database | Transaction, record: StoredRecord, request: RequestFingerprint): Promise<WriteResults<CustomerView>> {
+  const comparison = await compareRequest(record, request);
+  if (comparison !== 'same') return { customers: null, errors: [reusedError(comparison === 'forgotten')] };
+  const customers = await readCustomersAt(client, record.response.customers);
+  if (customers.some((customer) => customer === null)) {
+    throw new ReplayUnavailable(
+      'This idempotency key\'s request was completed before, but its response can no longer be rebuilt (a customer was deleted, or its history ' +
+        'no longer reaches back to that version); nothing was written now. Read the customers to see their state.',
+    );
+  }
+  return { customers: customers as CustomerView[], errors: [] };
+}
+
+/**
+ * Refuses a new key once the token has used `keysPerDay` keys in the last 24 hours (the time a key
+ * is kept). Racing requests may each take the last one: the cap is passed by at most the requests in flight.
+ */
+async function checkKeysPerDay(db: Database, scope: IdempotencyScope): Promise<void> {
+  const limit = scope.keysPerDay ?? IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY;
+  const where = { tokenId: scope.tokenId, createdAt: { gt: new Date(Date.now() - IDEMPOTENCY_KEY_RETENTION_MS) } };
+  // By the (token_id, created_at) index. No `take`: Prisma would order by the primary key and
+  // read the token's older keys too; the keys of a day are at most about `limit` anyway.
+  const used = await db.idempotencyKey.count({ where });
+  if (used < limit) return;
+  const oldest = await db.idempotencyKey.findFirst({ where, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+  const freedAt = (oldest?.createdAt.getTime() ?? Date.now()) + IDEMPOTENCY_KEY_RETENTION_MS;
+  throw new IdempotencyKeyLimitReached(
+    `This token has used ${limit.toLocaleString('en-US')} new idempotency keys in the last 24 hours, as many as it may; ` +
+      'retry later, or retry earlier requests with their own keys',
+    Math.max(1_000, freedAt - Date.now()),
+  );
 }
 
 /**
  * Before any work: a retry of a completed request gets its response back (most retries end here:
- * one indexed read, no lock, no argon2 for a new password). Otherwise the key's own problems, or
- * IDEMPOTENCY_KEY_REUSED, are reported with the input's errors.
+ * a few indexed reads, no lock, no argon2 for a new password). Otherwise the key's own problems,
+ * or IDEMPOTENCY_KEY_REUSED, are reported with the input's errors. A new key past the token's
+ * daily number is refused (IdempotencyKeyLimitReached) before anything else is done.
  */
 export async function openIdempotencyKey(
   db: Database,
@@ -159,8 +214,11 @@ export async function openIdempotencyKey(
   const keyError = checkIdempotencyKey(keyed.scope.key);
   if (keyError) return { errors: [keyError] };
   const stored = await readRecord(db, keyed.scope);
-  if (!stored) return { errors: [] };
-  const answer = await answerFrom(stored, keyed.request);
+  if (!stored) {
+    await checkKeysPerDay(db, keyed.scope);
+    return { errors: [] };
+  }
+  const answer = await answerFrom(db, stored, keyed.request);
   return answer.customers ? { replay: answer } : { errors: answer.errors };
 }
 
@@ -196,15 +254,50 @@ export async function claimIdempotencyKey(
   const found = await readRecord(tx, scope);
   // Pruned between the conflict and the read: rare enough to ask the client to retry.
   if (!found) throw new Error('an idempotency record disappeared while in use');
-  return answerFrom(found, request);
+  return answerFrom(tx, found, request);
 }
 
-/** Keeps the response with the write; the first response is the stored one, so every retry sees exactly it. */
-export async function storeIdempotentResponse(tx: Transaction, scope: IdempotencyScope, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
-  const response: StoredResponse = { customers: customers.map(snapshotOf), errors: [] };
+/**
+ * Keeps the response with the write, by reference: each customer's id, version and dateModified,
+ * and which customers the record's password hashes belong to.
+ */
+export async function storeIdempotentResponse(tx: Transaction, keyed: KeyedRequest, customers: CustomerView[]): Promise<WriteResults<CustomerView>> {
+  const response: StoredResponse = { customers: customers.map(versionOf) };
+  const bytes = Buffer.byteLength(JSON.stringify(response));
+  if (bytes > STORED_RESPONSE_MAX_BYTES) throw new Error(`an idempotency response of ${bytes} bytes is more than ${STORED_RESPONSE_MAX_BYTES}`);
   await tx.idempotencyKey.update({
-    where: { tokenId_key: { tokenId: scope.tokenId, key: scope.key } },
-    data: { response: response as unknown as Prisma.InputJsonObject },
+    where: { tokenId_key: { tokenId: keyed.scope.tokenId, key: keyed.scope.key } },
+    data: {
+      response: response as unknown as Prisma.InputJsonObject,
+      passwordCustomerIds: passwordOwners([...keyed.request.passwords.keys()], customers),
+    },
   });
-  return { customers: response.customers.map(restoreSnapshot), errors: [] };
+  return { customers, errors: [] };
+}
+
+/**
+ * Whose password each hash is, by its argument path: "items.<n>.…" is the n-th customer's, any
+ * other path the only customer's.
+ */
+export function passwordOwners(paths: readonly string[], customers: readonly Pick<CustomerView, 'id'>[]): number[] {
+  const owners = paths.map((path) => {
+    const [head, index] = path.split('.');
+    const customer = customers[head === 'items' ? Number(index) : 0];
+    if (!customer) throw new Error(`no customer answers the password at ${path}`);
+    return customer.id;
+  });
+  return [...new Set(owners)];
+}
+
+/**
+ * In the transaction of a write that gave these customers new passwords: earlier records forget
+ * the hashes they keep of them, which are old hashes now. Runs after the write has locked the
+ * customers' rows, so every record of an earlier password change has committed and is seen.
+ */
+export async function forgetPasswordHashes(tx: Transaction, customerIds: readonly number[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  await tx.idempotencyKey.updateMany({
+    where: { passwordCustomerIds: { hasSome: [...customerIds] } },
+    data: { passwordHashes: Prisma.DbNull, passwordCustomerIds: [] },
+  });
 }

@@ -13,6 +13,8 @@ export interface Context {
   db: Database;
   /** Null when the request carried no token, or an unknown or revoked one. */
   principal: Principal | null;
+  /** New idempotency keys a token may use in 24 hours. */
+  idempotencyKeysPerDay: number;
 }
 
 type ScopeFlags = { [scope in Scope]: boolean };

@@ -6,7 +6,7 @@ import { IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyScope } from '../../domain/
 import { builder, type Context } from '../builder.ts';
 import { Customer } from './customer.ts';
 import { CreateCustomerInput, UpdateCustomerInput, UpdateCustomersItem } from './customer-inputs.ts';
-import { CreateCustomerError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
+import { CreateCustomerError, refusalAsGraphQLError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
 
 type PayloadShape = { customer: CustomerRow | null; errors: ErrorShape[] };
 type BatchPayloadShape = { customers: CustomerRow[] | null; errors: ErrorShape[] };
@@ -23,7 +23,8 @@ function principal(ctx: Context) {
 /** Who writes (the token's name, recorded in history), and the key's scope: keys belong to the token that sent them. */
 function writer(ctx: Context, key: string | null | undefined): { actor: string; idempotency: IdempotencyScope | undefined } {
   const { name, tokenId } = principal(ctx);
-  return { actor: name, idempotency: key === null || key === undefined ? undefined : { tokenId, key } };
+  const idempotency = key === null || key === undefined ? undefined : { tokenId, key, keysPerDay: ctx.idempotencyKeysPerDay };
+  return { actor: name, idempotency };
 }
 
 const UpdateCustomerPayload = builder.objectRef<PayloadShape>('UpdateCustomerPayload').implement({
@@ -72,7 +73,8 @@ const UpdateCustomersPayload = builder.objectRef<BatchPayloadShape>('UpdateCusto
 const IDEMPOTENCY_KEY_DESCRIPTION =
   `A key (1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters, per token) for safe retries: the first completed response is stored ` +
   'with the write, and a retry with the same key and arguments gets it again without writing; the same key with other ' +
-  'arguments is IDEMPOTENCY_KEY_REUSED. A refused request stores nothing and may be retried. Keys are kept for at least 24 hours.';
+  'arguments is IDEMPOTENCY_KEY_REUSED. A refused request stores nothing and may be retried. Keys are kept for at least 24 hours; ' +
+  'a token may start a limited number of new keys in 24 hours (then RATE_LIMITED).';
 
 builder.mutationField('updateCustomer', (t) =>
   t.field({
@@ -90,7 +92,7 @@ builder.mutationField('updateCustomer', (t) =>
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
     resolve: async (_root, { id, input, expectedVersion, idempotencyKey }, ctx) => {
-      const result = await updateCustomer(ctx.db, { id, input, expectedVersion, ...writer(ctx, idempotencyKey) });
+      const result = await updateCustomer(ctx.db, { id, input, expectedVersion, ...writer(ctx, idempotencyKey) }).catch(refusalAsGraphQLError);
       return { customer: result.customer && asCustomer(result.customer), errors: toErrorShapes(result.errors) };
     },
   }),
@@ -106,7 +108,7 @@ builder.mutationField('createCustomer', (t) =>
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
     resolve: async (_root, { input, idempotencyKey }, ctx) => {
-      const result = await createCustomer(ctx.db, { input, ...writer(ctx, idempotencyKey) });
+      const result = await createCustomer(ctx.db, { input, ...writer(ctx, idempotencyKey) }).catch(refusalAsGraphQLError);
       return { customer: result.customer && asCustomer(result.customer), errors: toErrorShapes(result.errors) };
     },
   }),
@@ -128,7 +130,7 @@ builder.mutationField('updateCustomers', (t) =>
       idempotencyKey: t.arg.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
     },
     resolve: async (_root, { items, idempotencyKey }, ctx) => {
-      const result = await updateCustomers(ctx.db, { items, ...writer(ctx, idempotencyKey) });
+      const result = await updateCustomers(ctx.db, { items, ...writer(ctx, idempotencyKey) }).catch(refusalAsGraphQLError);
       return { customers: result.customers && result.customers.map(asCustomer), errors: toErrorShapes(result.errors) };
     },
   }),

@@ -1,8 +1,11 @@
 /**
  * The one error-mapping module: the `Error` interface, its object types, `ErrorCode`, the
- * payload unions, and the mapping from the domain's plain errors to them.
+ * payload unions, and the mapping from the domain's plain errors to them; and the domain's
+ * refusals that are about no input field, as top-level errors.
  */
-import type { DomainError, ErrorCode } from '../../domain/errors.ts';
+import { createGraphQLError } from 'graphql-yoga';
+import { IdempotencyKeyLimitReached, ReplayUnavailable, type DomainError, type ErrorCode } from '../../domain/errors.ts';
+import { rateLimited } from '../../http/graphql-errors.ts';
 import { builder } from '../builder.ts';
 
 type ErrorTypename = 'ValidationError' | 'EmailAlreadyInUseError' | 'CustomerNotFoundError' | 'VersionConflictError' | 'IdempotencyKeyReusedError';
@@ -23,6 +26,19 @@ const TYPENAME_BY_CODE: Record<ErrorCode, ErrorTypename> = {
 
 export function toErrorShapes(errors: readonly DomainError[]): ErrorShape[] {
   return errors.map((error) => ({ ...error, typename: TYPENAME_BY_CODE[error.code] }));
+}
+
+/**
+ * A write's refusals that no payload error type describes, as top-level errors: too many new
+ * idempotency keys (429 RATE_LIMITED, as for too many requests, with Retry-After), and a completed
+ * request whose response cannot be rebuilt (409 IDEMPOTENCY_REPLAY_UNAVAILABLE). Anything else goes on.
+ */
+export function refusalAsGraphQLError(error: unknown): never {
+  if (error instanceof IdempotencyKeyLimitReached) throw rateLimited(error.message, error.retryAfterMs);
+  if (error instanceof ReplayUnavailable) {
+    throw createGraphQLError(error.message, { extensions: { code: 'IDEMPOTENCY_REPLAY_UNAVAILABLE', http: { status: 409 } } });
+  }
+  throw error;
 }
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
