@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -22,6 +23,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** 0: no limit from this service (PostgreSQL's own setting applies). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The server's settings below have no default here: `withDefaults` gives them theirs.
   GRAPHIQL: boolean.optional(),
@@ -122,6 +125,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   dataDir: string;
   migrateOnStart: boolean;
   poolSize: number;
+  /** Longest a statement on the main pool may run or wait; 0: no limit. */
+  statementTimeoutMs: number;
   logLevel: Environment['LOG_LEVEL'];
   /** `requests: 0` turns rate limiting off. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
@@ -168,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
