@@ -1,10 +1,14 @@
 /** The Customer type, its read-only FormField values, and its history. */
-import { customerHistory } from '../../domain/customer-history.ts';
+import { createContextCache } from '@pothos/core';
+import { historyLoader } from '../../domain/customer-history.ts';
 import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
-import { builder } from '../builder.ts';
+import { builder, type Context } from '../builder.ts';
 import { CustomerChangeConnection } from './customer-change.ts';
 import { pageArguments } from './paging.ts';
+
+/** One history loader per request, so the customers of a page share their history's statement. */
+const histories = createContextCache((ctx: Context) => historyLoader(ctx.db));
 
 export const FormField = builder.prismaObject('FormField', {
   description: 'A value of one of the store\'s customer form fields. Read-only.',
@@ -62,7 +66,7 @@ export const Customer = builder.prismaObject('Customer', {
       },
       resolve: async (customer, args, ctx) => {
         const page = pageArguments('change', args);
-        return pageOf('change', page, await customerHistory(ctx.db, customer.id, page), (change) => change.version);
+        return pageOf('change', page, await histories(ctx).load({ customerId: customer.id, page }), (change) => change.version);
       },
     }),
   }),
