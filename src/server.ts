@@ -4,7 +4,7 @@
  *
  * The plugins, in the order a request meets them: request id and log line, metrics, CORS,
  * readiness, body size, CSRF, authentication, rate limit, persisted queries, armor (document
- * limits), introspection switch, then execution with errors masked.
+ * limits), cost limit, introspection switch, then execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
@@ -18,6 +18,7 @@ import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
+import { useCostLimit } from './http/cost-limit.ts';
 import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -98,9 +99,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         maxAliases: { n: limits.maxAliases, ...refuse('The query uses too many aliases.') },
         maxTokens: { n: limits.maxTokens, ...refuse('The query is too long.') },
         maxDirectives: { n: limits.maxDirectives, ...refuse('The query uses too many directives.') },
-        costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
+        // Armor's cost ignores variables and defaults: useCostLimit below measures with them.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: true },
       }),
+    hardening && useCostLimit({ maxCost: limits.maxCost, message: 'The query would cost too much to run.' }),
     !settings.introspection && {
       onValidate({ addValidationRule }) {
         addValidationRule(NoSchemaIntrospectionCustomRule);

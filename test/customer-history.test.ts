@@ -252,6 +252,32 @@ describe('the history of a page of customers is read in one statement, not one p
     const rest = await read({ after: encodeCursor('customer', Number(ids[4])), history: 3 });
     expect(rest.map((node) => node.id)).toEqual(ids.slice(5));
   });
+
+  it('pages each customer\'s history from its own cursor, and aliases with different pages in one query', async () => {
+    const target = ids[5]!;
+    const first = await history(target, { first: 4 });
+    const response = await server.graphql(
+      /* GraphQL */ `
+        query ($filter: CustomerFilter, $after: String) {
+          customers(first: 20, filter: $filter) {
+            edges { node { id small: history(first: 2) { edges { node { version } } } large: history(first: 50) { edges { node { version } } } } }
+          }
+          customer(id: "${target}") { history(first: 4, after: $after) { edges { node { version } } } }
+        }
+      `,
+      { filter: { customerGroupId: GROUP }, after: first.pageInfo.endCursor },
+    );
+    expect(response.body.errors).toBeUndefined();
+    for (const { node } of response.body.data!.customers.edges) {
+      const all = (await history(node.id, { first: 50 })).edges.map((edge) => ({ node: { version: edge.node.version } }));
+      expect(node.large.edges).toEqual(all);
+      expect(node.small.edges).toEqual(all.slice(0, 2));
+    }
+    const versions = first.edges.map((edge) => edge.node.version);
+    expect(response.body.data!.customer.history.edges.map((edge: { node: { version: number } }) => edge.node.version)).toEqual(
+      versions.map((version) => version - 4),
+    );
+  });
 });
 
 describe('history needs customers:read', () => {

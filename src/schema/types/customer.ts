@@ -5,7 +5,7 @@ import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
 import { builder, type Context } from '../builder.ts';
 import { CustomerChangeConnection } from './customer-change.ts';
-import { pageArguments } from './paging.ts';
+import { pageArguments, pageCost } from './paging.ts';
 
 /** One history loader per request, so the customers of a page share their history's statement. */
 const histories = createContextCache((ctx: Context) => historyLoader(ctx.db));
@@ -57,6 +57,7 @@ export const Customer = builder.prismaObject('Customer', {
         'Every write to the customer, newest first: who made it (the token\'s name), when, the version it produced and ' +
         'each field it changed. A password change shows as field "password" with no values. Needs `customers:read`.',
       authScopes: { 'customers:read': true },
+      complexity: pageCost,
       args: {
         first: t.arg.int({
           defaultValue: PAGE_SIZE.default,
