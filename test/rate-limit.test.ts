@@ -81,6 +81,37 @@ describe('per-token rate limit, in memory', () => {
   });
 });
 
+describe('charged by cost', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ rateLimit: { requests: 10, windowMs: 3_600_000, store: new MemoryRateLimitStore() } });
+  });
+  afterAll(() => server.close());
+
+  const left = (response: { headers: Headers }) => Number(response.headers.get('x-rate-limit-requests-left'));
+
+  it('a request uses one request of the quota per 100 points of its cost, at least one', async () => {
+    const token = server.tokens.read;
+    expect(left(await server.graphql(QUERY, undefined, { token }))).toBe(9);
+    // 1 + 100 customers x (the customer and its form fields) = 201 points: 3 requests
+    const page = await server.graphql('query ($n: Int) { customers(first: $n) { edges { node { id formFields { name } } } } }', { n: 100 }, { token });
+    expect(page.status).toBe(200);
+    expect(left(page)).toBe(6);
+    // the same with the page size left out: 1 + 20 x 2 = 41 points, one request
+    expect(left(await server.graphql('{ customers { edges { node { id formFields { name } } } } }', undefined, { token }))).toBe(5);
+    // 1 + 100 x (1 + 1 + 20 x 2) = 4,201 points: 43 requests, more than are left
+    const heavy = await server.graphql(
+      'query ($n: Int) { customers(first: $n) { edges { node { id history { edges { node { version changes { field } } } } } } } }',
+      { n: 100 },
+      { token },
+    );
+    expect(heavy.status).toBe(429);
+    expect(heavy.body.data ?? null).toBeNull();
+    expect(heavy.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+    expect(limitHeaders(heavy.headers)).toMatchObject({ quota: '10', left: '0' });
+  });
+});
+
 describe('per-token rate limit in PostgreSQL, shared by replicas', () => {
   let database: TestDatabase;
   let replicas: TestServer[];
@@ -121,6 +152,12 @@ describe('per-token rate limit in PostgreSQL, shared by replicas', () => {
     }
     const { rows } = await database.sql.query('SELECT bucket, count FROM rate_limit_windows');
     expect(rows).toContainEqual({ bucket: expect.stringMatching(/^token:\d+$/), count: 6 });
+  });
+
+  it('counts a request that costs several as several, in one statement', async () => {
+    const store = new PostgresRateLimitStore(databasePool(database.db));
+    expect((await store.hit('token:weighted', 3_600_000, 5)).count).toBe(5);
+    expect((await store.hit('token:weighted', 3_600_000)).count).toBe(6);
   });
 
   it('prunes windows that are over', async () => {
