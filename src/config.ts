@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
+import type { TrustProxy } from './http/client-address.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
 const boolean = z
@@ -40,8 +41,15 @@ const schema = z.object({
   MAX_TOKENS: positiveInt(1_000_000).optional(),
   MAX_DIRECTIVES: positiveInt(10_000).optional(),
   MAX_COST: positiveInt(100_000_000).optional(),
-  /** 0 turns rate limiting off. */
+  /** 0 turns the per-token limit off. */
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
+  /** Per client address, for requests without a valid token; 0 turns it off. */
+  ANONYMOUS_RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
+  /** true, false, or how many proxies in front append to X-Forwarded-For (0: none). */
+  TRUST_PROXY: z
+    .union([z.enum(['true', 'false']).transform((value) => value === 'true'), z.coerce.number().int().min(0).max(100)])
+    .transform((value): TrustProxy => value || false)
+    .optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
@@ -72,8 +80,10 @@ export interface ServerSettings {
   /** Browser origins allowed to call the API cross-origin; `*` allows any. */
   corsOrigins: readonly string[];
   limits: Limits;
-  /** Per token and window. */
-  rateLimit: { requests: number; windowMs: number };
+  /** Per token, and per client address for requests without a valid token, in each window. */
+  rateLimit: { requests: number; windowMs: number; anonymousRequests: number };
+  /** Whether, and how far, X-Forwarded-For gives the client's address (http/client-address.ts). */
+  trustProxy: TrustProxy;
   readinessTimeoutMs: number;
 }
 
@@ -83,9 +93,10 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs'> = {
   limits: { maxBodyBytes: 100_000, maxDepth: 10, maxAliases: 15, maxTokens: 1_000, maxDirectives: 20, maxCost: 5_000 },
-  rateLimit: { requests: 600, windowMs: 30_000 },
+  rateLimit: { requests: 600, windowMs: 30_000, anonymousRequests: 120 },
+  trustProxy: false,
   readinessTimeoutMs: 1_000,
 };
 
@@ -103,6 +114,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     corsOrigins: given.corsOrigins ?? [],
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
+    trustProxy: given.trustProxy ?? DEFAULTS.trustProxy,
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
   };
 }
@@ -128,7 +140,7 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   /** Longest a statement on the main pool may run or wait; 0: no limit. */
   statementTimeoutMs: number;
   logLevel: Environment['LOG_LEVEL'];
-  /** `requests: 0` turns rate limiting off. */
+  /** `requests: 0` turns the per-token limit off, `anonymousRequests: 0` the per-address one. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
   shutdownTimeoutMs: number;
   /** How much password hashing may wait, in all and per token, before requests get 503. */
@@ -161,7 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.MAX_DIRECTIVES,
       maxCost: e.MAX_COST,
     },
-    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, anonymousRequests: e.ANONYMOUS_RATE_LIMIT_REQUESTS },
+    trustProxy: e.TRUST_PROXY,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
   });
   return {

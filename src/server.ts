@@ -37,8 +37,11 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   developmentToken?: string | undefined;
   /** Request logs and unexpected errors; silent when not given. */
   logger?: Logger;
-  /** Per token; `false` turns it off. The default store is in memory. */
-  rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
+  /**
+   * Per token, and per client address without a valid token (`anonymousRequests`, default 120);
+   * `false` turns both off. The default store is in memory.
+   */
+  rateLimit?: { requests: number; windowMs: number; anonymousRequests?: number; store?: RateLimitStore } | false;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
   /** Database pool size, reported in metrics. */
@@ -87,6 +90,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       rateLimit &&
       useRateLimit({
         ...rateLimit,
+        trustProxy: settings.trustProxy,
         onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
       }),
     useRequestBodyLimit(limits.maxBodyBytes),
