@@ -75,6 +75,16 @@ describe('operation cost, with variables and defaults resolved', () => {
     expectRefusedQuietly(await server.graphql(probe(1), { n: 100 }));
   });
 
+  it('measures the operation that runs, not the first one of the document', async () => {
+    const document = `query Cheap { __typename } ${probe(15).replace('query (', 'query Probe(')}`;
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': server.tokens.read },
+      body: JSON.stringify({ query: document, variables: { n: 100 }, operationName: 'Probe' }),
+    });
+    expectRefusedQuietly({ status: response.status, headers: response.headers, text: '', body: await response.json() });
+  });
+
   it('counts a page size left out as the default page of 20', async () => {
     const defaults = `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: customers { edges { node { history { edges { node { id } } } } } }`).join(' ')} }`;
     expectRefusedQuietly(await server.graphql(defaults));
