@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
+import type { TrustProxy } from './http/client-address.ts';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -27,6 +29,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: boolean.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** 0: no limit from this service (PostgreSQL's own setting applies). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The server's settings below have no default here: `withDefaults` gives them theirs.
   GRAPHIQL: boolean.optional(),
@@ -44,8 +48,15 @@ const schema = z.object({
   MAX_COST: positiveInt(100_000_000).optional(),
   MAX_PERSISTED_QUERY_BYTES: positiveInt(100_000_000).optional(),
   MAX_PERSISTED_QUERIES: positiveInt(1_000_000).optional(),
-  /** 0 turns rate limiting off. */
+  /** 0 turns the per-token limit off. */
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
+  /** Per client address, for requests without a valid token; 0 turns it off. */
+  ANONYMOUS_RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(100_000_000).optional(),
+  /** true, false, or how many proxies in front append to X-Forwarded-For (0: none). */
+  TRUST_PROXY: z
+    .union([z.enum(['true', 'false']).transform((value) => value === 'true'), z.coerce.number().int().min(0).max(100)])
+    .transform((value): TrustProxy => value || false)
+    .optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
@@ -84,8 +95,10 @@ export interface ServerSettings {
   /** Browser origins allowed to call the API cross-origin; `*` allows any. */
   corsOrigins: readonly string[];
   limits: Limits;
-  /** Per token and window. */
-  rateLimit: { requests: number; windowMs: number };
+  /** Per token, and per client address for requests without a valid token, in each window. */
+  rateLimit: { requests: number; windowMs: number; anonymousRequests: number };
+  /** Whether, and how far, X-Forwarded-For gives the client's address (http/client-address.ts). */
+  trustProxy: TrustProxy;
   readinessTimeoutMs: number;
   /** How long a token is served from memory after its lookup: the longest a revocation can take. */
   tokenCacheTtlMs: number;
@@ -101,7 +114,7 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
+const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -112,7 +125,8 @@ const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'readinessTimeoutM
     maxPersistedQueryBytes: 20_000,
     maxPersistedQueries: 1_000,
   },
-  rateLimit: { requests: 600, windowMs: 30_000 },
+  rateLimit: { requests: 600, windowMs: 30_000, anonymousRequests: 120 },
+  trustProxy: false,
   readinessTimeoutMs: 1_000,
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
@@ -133,6 +147,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     corsOrigins: given.corsOrigins ?? [],
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
+    trustProxy: given.trustProxy ?? DEFAULTS.trustProxy,
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
@@ -160,8 +175,10 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   dataDir: string;
   migrateOnStart: boolean;
   poolSize: number;
+  /** Longest a statement on the main pool may run or wait; 0: no limit. */
+  statementTimeoutMs: number;
   logLevel: Environment['LOG_LEVEL'];
-  /** `requests: 0` turns rate limiting off. */
+  /** `requests: 0` turns the per-token limit off, `anonymousRequests: 0` the per-address one. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
   shutdownTimeoutMs: number;
   /** How much password hashing may wait, in all and per token, before requests get 503. */
@@ -196,7 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPersistedQueryBytes: e.MAX_PERSISTED_QUERY_BYTES,
       maxPersistedQueries: e.MAX_PERSISTED_QUERIES,
     },
-    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, anonymousRequests: e.ANONYMOUS_RATE_LIMIT_REQUESTS },
+    trustProxy: e.TRUST_PROXY,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
@@ -212,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     : (message: string) => console.log(`[customer-gateway] ${message}`);
 
   const location = await locateDatabase(config, say);
-  const db = createDatabase({ connectionString: location.url, poolSize: config.poolSize });
+  const db = createDatabase({ connectionString: location.url, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
   const stopDatabase = async () => {
     await db.$disconnect().catch(() => {}); // ends the pool too
     await location.embedded?.stop();

@@ -33,11 +33,13 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     developmentToken: parts.developmentToken,
     corsOrigins: config.corsOrigins,
     limits: config.limits,
-    rateLimit: config.rateLimit.requests > 0 && {
+    rateLimit: (config.rateLimit.requests > 0 || config.rateLimit.anonymousRequests > 0) && {
       requests: config.rateLimit.requests,
+      anonymousRequests: config.rateLimit.anonymousRequests,
       windowMs: config.rateLimit.windowMs,
       store: config.rateLimit.store === 'postgres' ? withFallback(parts.rateLimitStore, parts.logger) : parts.rateLimitStore,
     },
+    trustProxy: config.trustProxy,
     readinessTimeoutMs: config.readinessTimeoutMs,
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,

@@ -4,8 +4,8 @@
  *
  * The plugins, in the order a request meets them: request id and log line, cache and sniffing
  * headers, metrics, CORS, readiness, body size, CSRF, authentication, rate limit, persisted
- * queries, armor (document limits), no suggestions, introspection switch, then execution with
- * errors masked.
+ * queries, armor (document limits), cost limit, no suggestions, introspection switch, then
+ * execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -19,6 +19,7 @@ import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
+import { useCostLimit } from './http/cost-limit.ts';
 import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -41,8 +42,11 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   developmentToken?: string | undefined;
   /** Request logs and unexpected errors; silent when not given. */
   logger?: Logger;
-  /** Per token; `false` turns it off. The default store is in memory. */
-  rateLimit?: { requests: number; windowMs: number; store?: RateLimitStore } | false;
+  /**
+   * Per token, and per client address without a valid token (`anonymousRequests`, default 120);
+   * `false` turns both off. The default store is in memory.
+   */
+  rateLimit?: { requests: number; windowMs: number; anonymousRequests?: number; store?: RateLimitStore } | false;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
   /**
@@ -107,6 +111,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       rateLimit &&
       useRateLimit({
         ...rateLimit,
+        trustProxy: settings.trustProxy,
         onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
       }),
     useRequestBodyLimit(limits.maxBodyBytes),
@@ -119,10 +124,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         maxAliases: { n: limits.maxAliases, ...refuse('The query uses too many aliases.') },
         maxTokens: { n: limits.maxTokens, ...refuse('The query is too long.') },
         maxDirectives: { n: limits.maxDirectives, ...refuse('The query uses too many directives.') },
-        costLimit: { maxCost: limits.maxCost, ...refuse('The query would cost too much to run.') },
+        // Armor's cost ignores variables and defaults: useCostLimit below measures with them.
+        costLimit: { enabled: false },
         // useNoSuggestions removes every suggestion, armor's "[Suggestion hidden]" marker too.
         blockFieldSuggestion: { enabled: false },
       }),
+    hardening && useCostLimit({ maxCost: limits.maxCost, message: 'The query would cost too much to run.' }),
     useNoSuggestions(),
     !settings.introspection && {
       onValidate({ addValidationRule }) {

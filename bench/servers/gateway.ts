@@ -36,7 +36,7 @@ const config = loadConfig({
   DATABASE_POOL_SIZE: String(POOL_SIZE),
   RATE_LIMIT_REQUESTS: UNTHROTTLED,
 });
-const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize });
+const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
 const logger = createLogger(config.logLevel);
 const rateLimitStore = config.rateLimit.store === 'postgres' ? PostgresRateLimitStore.sharing(db) : new MemoryRateLimitStore();

@@ -20,9 +20,14 @@ export interface PageRequest {
   after: number | null;
 }
 
+/** The items a `first` asks for: the default when not asked, never more than the maximum. */
+export function pageSize(first: number | null | undefined): number {
+  return first === null || first === undefined ? PAGE_SIZE.default : Math.min(first, PAGE_SIZE.max);
+}
+
 export function pageRequest(kind: CursorKind, { first, after }: { first?: number | null; after?: string | null }): PageRequest {
   if (first !== null && first !== undefined && first < 0) throw new PagingError('first cannot be negative');
-  const size = first === null || first === undefined ? PAGE_SIZE.default : Math.min(first, PAGE_SIZE.max);
+  const size = pageSize(first);
   if (after === null || after === undefined) return { size, after: null };
   const key = decodeCursor(kind, after);
   if (key === null) throw new PagingError('after is not a cursor this API gave out');

@@ -19,6 +19,8 @@ export interface RequestState {
   operationName: string | undefined;
   operationType: string | undefined;
   rateLimit: RateLimitStatus | undefined;
+  /** What the operation costs (http/cost-limit.ts), once it is validated. */
+  cost: number | undefined;
   /** `extensions.code` of every error in the response, in order. */
   errorCodes: string[];
 }
@@ -40,6 +42,7 @@ export function requestState(request: Request): RequestState {
       operationName: undefined,
       operationType: undefined,
       rateLimit: undefined,
+      cost: undefined,
       errorCodes: [],
     };
     states.set(request, state);

@@ -1,10 +1,12 @@
 /** The one SchemaBuilder of the service and its plugin list. */
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
+import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
 import type { Principal, Scope } from '../domain/principal.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
@@ -33,8 +35,14 @@ export const builder = new SchemaBuilder<{
     Decimal: { Input: string; Output: { toFixed(places: number): string } | string };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
+  // An operation's cost, which http/cost-limit.ts measures and limits per request: 1 per field
+  // that returns objects, 0 per scalar; a paged field counts what it selects once per item of
+  // its page (paging.ts's pageCost). Connection plumbing (edges, pageInfo) costs nothing.
+  complexity: {
+    fieldComplexity: (_args, _ctx, field) => ({ field: isLeafType(getNamedType(field.type)) ? 0 : 1, multiplier: 1 }),
+  },
   prisma: {
     client: (ctx) => ctx.db,
     dmmf: getDatamodel(),
@@ -48,14 +56,14 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: false,
     nodesQueryOptions: false,
     pageInfoTypeOptions: { description: 'Where a page sits in the whole list.' },
-    pageInfoFieldOptions: { description: 'Whether there are more pages, and the cursors to reach them.' },
+    pageInfoFieldOptions: { description: 'Whether there are more pages, and the cursors to reach them.', complexity: 0 },
     hasNextPageFieldOptions: { description: 'Whether more items follow this page (ask with `after: endCursor`).' },
     hasPreviousPageFieldOptions: { description: 'Whether items come before this page.' },
     startCursorFieldOptions: { description: 'The cursor of the first item of the page, null when the page is empty.' },
     endCursorFieldOptions: { description: 'The cursor of the last item of the page, null when the page is empty.' },
     cursorFieldOptions: { description: 'Pass it as `after` to get the items that follow this one.' },
     nodeFieldOptions: { description: 'The item.' },
-    edgesFieldOptions: { description: 'The items of this page, each with its cursor.' },
+    edgesFieldOptions: { description: 'The items of this page, each with its cursor.', complexity: { field: 0, multiplier: 1 } },
   },
   scopeAuth: {
     authScopes: (ctx) => ({

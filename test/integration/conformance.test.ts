@@ -20,7 +20,7 @@ const REFUSED_BY_CSRF_PREVENTION = new Map([
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ rateLimit: { requests: 10_000, windowMs: 60_000 } });
+  server = await startTestServer({ rateLimit: { requests: 10_000, anonymousRequests: 10_000, windowMs: 60_000 } });
 });
 afterAll(() => server.close());
 

@@ -1,6 +1,8 @@
 /** Customer.history, as API.md's "Batch updates and history" states it, over HTTP and real PostgreSQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/domain/paging.ts';
 import { createToken } from '../../src/domain/tokens.ts';
+import { databasePool } from '../../src/infra/database/prisma.ts';
 import { createCustomer, customerRow, insertCustomer, uniqueEmail, updateCustomer } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -176,6 +178,105 @@ describe('history is a Relay connection: first (20 by default, at most 100) and 
       const response = await server.graphql(HISTORY, { id, ...variables });
       expect(response.body.errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe('BAD_USER_INPUT');
     }
+  });
+});
+
+describe('the history of a page of customers is read in one statement, not one per customer', () => {
+  const GROUP = 7_001;
+  const PAGE = /* GraphQL */ `
+    query ($first: Int, $after: String, $filter: CustomerFilter, $history: Int) {
+      customers(first: $first, after: $after, filter: $filter) {
+        edges { node { id version history(first: $history) {
+          edges { cursor node { id at actor version changes { field from to } } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        } } }
+      }
+    }
+  `;
+  let ids: string[];
+  beforeAll(async () => {
+    ids = [];
+    // 20 customers with 0 to 25 entries each
+    for (let index = 0; index < 20; index++) {
+      const { id } = await insertCustomer(server, { customer_group_id: GROUP });
+      if (index % 4 !== 0) await fillHistory(id, (index * 7) % 26);
+      ids.push(id);
+    }
+  });
+
+  /** Statements the server's pool ran for one request (each query outside a transaction takes a connection). */
+  async function statementsFor(send: () => Promise<unknown>): Promise<number> {
+    const pool = databasePool(server.database.db);
+    let count = 0;
+    const counting = () => count++;
+    pool.on('acquire', counting);
+    try {
+      await send();
+    } finally {
+      pool.off('acquire', counting);
+    }
+    return count;
+  }
+
+  it('a page of 20 customers with their history costs no more statements than a page of 2', async () => {
+    const page = (first: number) => server.graphql(PAGE, { first, filter: { customerGroupId: GROUP } }, { token: server.tokens.read });
+    await page(1); // the token's first use: its lookup and its last-use mark
+    const two = await statementsFor(() => page(2));
+    const twenty = await statementsFor(() => page(20));
+    expect(twenty).toBeLessThanOrEqual(3);
+    expect(twenty).toBeLessThanOrEqual(two);
+  });
+
+  it('returns for each customer of the page what customer(id) returns, whatever the page arguments', async () => {
+    const read = async (variables: Record<string, unknown>) => {
+      const response = await server.graphql<{ customers: { edges: Array<{ node: { id: string; version: number; history: Page } }> } }>(
+        PAGE,
+        { first: 20, filter: { customerGroupId: GROUP }, ...variables },
+      );
+      if (response.body.errors) throw new Error(response.text);
+      return response.body.data!.customers.edges.map((edge) => edge.node);
+    };
+    for (const size of [undefined, 1, 5, 30]) {
+      const nodes = await read({ history: size });
+      expect(nodes.map((node) => node.id)).toEqual(ids);
+      for (const node of nodes) {
+        expect(node.history).toEqual(await history(node.id, size === undefined ? {} : { first: size }));
+        const versions = node.history.edges.map((edge) => edge.node.version);
+        const expected = Array.from({ length: node.version }, (_, i) => node.version - i)
+          .filter((version) => version > 1)
+          .slice(0, size ?? 20);
+        expect(versions).toEqual(expected);
+      }
+    }
+    // a second page of customers, starting after the fifth
+    const rest = await read({ after: encodeCursor('customer', Number(ids[4])), history: 3 });
+    expect(rest.map((node) => node.id)).toEqual(ids.slice(5));
+  });
+
+  it('pages each customer\'s history from its own cursor, and aliases with different pages in one query', async () => {
+    const target = ids[5]!;
+    const first = await history(target, { first: 4 });
+    const response = await server.graphql(
+      /* GraphQL */ `
+        query ($filter: CustomerFilter, $after: String) {
+          customers(first: 20, filter: $filter) {
+            edges { node { id small: history(first: 2) { edges { node { version } } } large: history(first: 50) { edges { node { version } } } } }
+          }
+          customer(id: "${target}") { history(first: 4, after: $after) { edges { node { version } } } }
+        }
+      `,
+      { filter: { customerGroupId: GROUP }, after: first.pageInfo.endCursor },
+    );
+    expect(response.body.errors).toBeUndefined();
+    for (const { node } of response.body.data!.customers.edges) {
+      const all = (await history(node.id, { first: 50 })).edges.map((edge) => ({ node: { version: edge.node.version } }));
+      expect(node.large.edges).toEqual(all);
+      expect(node.small.edges).toEqual(all.slice(0, 2));
+    }
+    const versions = first.edges.map((edge) => edge.node.version);
+    expect(response.body.data!.customer.history.edges.map((edge: { node: { version: number } }) => edge.node.version)).toEqual(
+      versions.map((version) => version - 4),
+    );
   });
 });
 

@@ -3,6 +3,7 @@
  * not reveal themselves, no field suggestions, masked unexpected errors, a body size limit,
  * no batching, CSRF checks, a CORS allow-list, and no echo of input values in errors.
  */
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
@@ -55,7 +56,60 @@ describe('document limits (graphql-armor)', () => {
     expectRefusedQuietly(await server.graphql(tokens));
   });
 
-  it('refuses a query over the cost limit', async () => {
+  it('suggests no field names', async () => {
+    const response = await server.graphql('{ custome(id: "1") { id } }');
+    expect(response.status).toBe(400);
+    expect(response.text).not.toMatch(/Did you mean/);
+    expect(response.text).not.toMatch(/"customer"/);
+  });
+});
+
+describe('operation cost, with variables and defaults resolved', () => {
+  const HISTORY_PAGE = 'edges { node { history(first: $n) { edges { node { id changes { field } } } } } }';
+  /** The review's probe: every customer of a page, each with a page of its history, under `aliases` aliases. */
+  const probe = (aliases: number) =>
+    `query ($n: Int) { ${Array.from({ length: aliases }, (_, i) => `a${i}: customers(first: $n) { ${HISTORY_PAGE} }`).join(' ')} }`;
+
+  it('refuses the probe: pages of 100 customers with 100 history entries each, under 15 aliases or one', async () => {
+    expectRefusedQuietly(await server.graphql(probe(15), { n: 100 }));
+    expectRefusedQuietly(await server.graphql(probe(1), { n: 100 }));
+  });
+
+  it('measures the operation that runs, not the first one of the document', async () => {
+    const document = `query Cheap { __typename } ${probe(15).replace('query (', 'query Probe(')}`;
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': server.tokens.read },
+      body: JSON.stringify({ query: document, variables: { n: 100 }, operationName: 'Probe' }),
+    });
+    expectRefusedQuietly({ status: response.status, headers: response.headers, text: '', body: await response.json() });
+  });
+
+  it('counts a page size left out as the default page of 20', async () => {
+    const defaults = `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: customers { edges { node { history { edges { node { id } } } } } }`).join(' ')} }`;
+    expectRefusedQuietly(await server.graphql(defaults));
+  });
+
+  it('measures each request with its own variables: the same document with small pages runs', async () => {
+    const small = await server.graphql(probe(15), { n: 1 });
+    expect(small.status).toBe(200);
+    expect(small.body.errors).toBeUndefined();
+    expectRefusedQuietly(await server.graphql(probe(15), { n: 100 }));
+    expect((await server.graphql(probe(15), { n: 1 })).status).toBe(200);
+  });
+
+  it('counts a page size over the cap as the cap of 100, as the resolvers do', async () => {
+    const capped = await startTestServer({ database: server.database, limits: { maxCost: 300 } });
+    try {
+      // 1 (customer) + 1 (history) + 100 entries x 2 (the entry and its changes) = 202
+      const query = 'query ($n: Int) { customer(id: "1") { history(first: $n) { edges { node { changes { field } } } } } }';
+      expect((await capped.graphql(query, { n: 100_000 })).status).toBe(200);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('refuses a query over MAX_COST', async () => {
     const cheap = await startTestServer({ database: server.database, limits: { maxCost: 20 } });
     try {
       expect((await cheap.graphql('{ customer(id: "1") { id } }')).status).toBe(200);
@@ -68,11 +122,29 @@ describe('document limits (graphql-armor)', () => {
     }
   });
 
-  it('suggests no field names', async () => {
-    const response = await server.graphql('{ custome(id: "1") { id } }');
-    expect(response.status).toBe(400);
-    expect(response.text).not.toMatch(/Did you mean/);
-    expect(response.text).not.toMatch(/"customer"/);
+  it('lets normal operations through: the example operations, 100 customers with every field, customers with their history', async () => {
+    const operations = new URL('../../examples/operations/', import.meta.url);
+    const fragment = readFileSync(new URL('customer-fields.graphql', operations), 'utf8');
+    const example = (name: string) => `${readFileSync(new URL(`${name}.graphql`, operations), 'utf8')}\n${fragment}`;
+    const email = `cost.${Date.now()}@example.com`;
+    const answers = [
+      await server.graphql(example('customers'), { first: 100 }),
+      await server.graphql(example('customer'), { id: '1' }),
+      await server.graphql(example('create-customer'), { input: { firstName: 'Cost', lastName: 'Check', email } }),
+      await server.graphql(example('update-customer'), { id: '1', input: { notes: 'cost check' } }),
+      await server.graphql(`{ customers(first: 100) { edges { cursor node {
+        id firstName lastName email company phone notes storeCredit registrationIpAddress customerGroupId taxExemptCategory
+        resetPassOnLogin acceptsProductReviewAbandonedCartEmails formFields { name value } dateCreated dateModified version
+      } } pageInfo { hasNextPage endCursor } } }`),
+      await server.graphql(`{ customer(id: "1") { id version history(first: 20) {
+        edges { cursor node { id at actor version changes { field from to } } } pageInfo { hasNextPage endCursor }
+      } } }`),
+      await server.graphql(`{ customers(first: 100) { edges { node { id history(first: 20) { edges { node { version changes { field } } } } } } } }`),
+    ];
+    for (const answer of answers) {
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body.errors, answer.text).toBeUndefined();
+    }
   });
 
   it('suggests nothing anywhere: no fragment, argument, type, enum value or input field names', async () => {

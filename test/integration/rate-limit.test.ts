@@ -47,15 +47,14 @@ describe('per-token rate limit, in memory', () => {
     // browsers may read them cross-origin only when exposed: see the CORS tests
   });
 
-  it('counts each token on its own, and anonymous requests not at all', async () => {
+  it('counts each token on its own, and anonymous requests apart from tokens', async () => {
     const other = await server.graphql(QUERY, undefined, { token: server.tokens.write });
     expect(other.status).toBe(200);
     expect(limitHeaders(other.headers)).toMatchObject({ quota: '3', left: '2' });
-    for (let i = 0; i < 5; i++) {
-      const anonymous = await server.graphql(QUERY, undefined, { token: null });
-      expect(anonymous.status).toBe(200);
-      expect(anonymous.headers.get('x-rate-limit-requests-left')).toBeNull();
-    }
+    // by client address, with a quota of their own (120 by default)
+    const anonymous = await server.graphql(QUERY, undefined, { token: null });
+    expect(anonymous.status).toBe(200);
+    expect(limitHeaders(anonymous.headers)).toMatchObject({ quota: '120', left: '119' });
   });
 
   it('lets the token through again when the window is over', async () => {
@@ -80,6 +79,131 @@ describe('per-token rate limit, in memory', () => {
     } finally {
       await short.close();
     }
+  });
+});
+
+describe('charged by cost', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ rateLimit: { requests: 10, windowMs: 3_600_000, store: new MemoryRateLimitStore() } });
+  });
+  afterAll(() => server.close());
+
+  const left = (response: { headers: Headers }) => Number(response.headers.get('x-rate-limit-requests-left'));
+
+  it('a request uses one request of the quota per 100 points of its cost, at least one', async () => {
+    const token = server.tokens.read;
+    expect(left(await server.graphql(QUERY, undefined, { token }))).toBe(9);
+    // 1 + 100 customers x (the customer and its form fields) = 201 points: 3 requests
+    const page = await server.graphql('query ($n: Int) { customers(first: $n) { edges { node { id formFields { name } } } } }', { n: 100 }, { token });
+    expect(page.status).toBe(200);
+    expect(left(page)).toBe(6);
+    // the same with the page size left out: 1 + 20 x 2 = 41 points, one request
+    expect(left(await server.graphql('{ customers { edges { node { id formFields { name } } } } }', undefined, { token }))).toBe(5);
+    // 1 + 100 x (1 + 1 + 20 x 2) = 4,201 points: 43 requests, more than are left
+    const heavy = await server.graphql(
+      'query ($n: Int) { customers(first: $n) { edges { node { id history { edges { node { version changes { field } } } } } } } }',
+      { n: 100 },
+      { token },
+    );
+    expect(heavy.status).toBe(429);
+    expect(heavy.body.data ?? null).toBeNull();
+    expect(heavy.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+    expect(limitHeaders(heavy.headers)).toMatchObject({ quota: '10', left: '0' });
+  });
+});
+
+describe('anonymous and refused-token requests, by client address', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database.close());
+
+  /** A server of its own (so its own counters) allowing 3 requests per address without a valid token. */
+  async function withServer(options: { trustProxy?: boolean | number }, test: (server: TestServer) => Promise<void>) {
+    const server = await startTestServer({
+      database,
+      rateLimit: { requests: 100, anonymousRequests: 3, windowMs: 3_600_000, store: new MemoryRateLimitStore() },
+      ...options,
+    });
+    try {
+      await test(server);
+    } finally {
+      await server.close();
+    }
+  }
+  const anonymous = (server: TestServer, headers: Record<string, string> = {}) => server.graphql(QUERY, undefined, { token: null, headers });
+
+  it('counts requests without a token by address, then answers 429 RATE_LIMITED with the headers', async () => {
+    await withServer({}, async (server) => {
+      const lefts = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await anonymous(server);
+        expect(response.status).toBe(200);
+        lefts.push(limitHeaders(response.headers).left);
+      }
+      expect(lefts).toEqual(['2', '1', '0']);
+      const limited = await anonymous(server);
+      expect(limited.status).toBe(429);
+      expect(limited.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+      expect(limitHeaders(limited.headers)).toMatchObject({ quota: '3', left: '0' });
+      expect(limitHeaders(limited.headers).resetMs).toBeGreaterThan(0);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+  });
+
+  it('throttles a flood of bad tokens, while a valid token from the same address goes on', async () => {
+    await withServer({}, async (server) => {
+      const bad = () => server.graphql(QUERY, undefined, { token: 'cgw_not-a-real-token' });
+      for (const expected of ['2', '1', '0']) {
+        const refused = await bad();
+        expect(refused.status).toBe(401);
+        expect(refused.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+        expect(limitHeaders(refused.headers).left).toBe(expected);
+      }
+      for (let i = 0; i < 3; i++) {
+        const limited = await bad();
+        expect(limited.status).toBe(429);
+        expect(limited.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+      }
+      expect((await anonymous(server)).status).toBe(429);
+      const valid = await server.graphql(QUERY, undefined, { token: server.tokens.read });
+      expect(valid.status).toBe(200);
+      expect(limitHeaders(valid.headers)).toMatchObject({ quota: '100', left: '99' });
+    });
+  });
+
+  it('ignores X-Forwarded-For unless TRUST_PROXY says so', async () => {
+    await withServer({}, async (server) => {
+      for (let i = 1; i <= 3; i++) expect((await anonymous(server, { 'x-forwarded-for': `203.0.113.${i}` })).status).toBe(200);
+      expect((await anonymous(server, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
+    });
+  });
+
+  it('with TRUST_PROXY=true, counts the left-most X-Forwarded-For address (IPv6 by its /64)', async () => {
+    await withServer({ trustProxy: true }, async (server) => {
+      for (let i = 0; i < 3; i++) expect((await anonymous(server, { 'x-forwarded-for': '198.51.100.7, 10.0.0.1' })).status).toBe(200);
+      expect((await anonymous(server, { 'x-forwarded-for': '198.51.100.7' })).status).toBe(429);
+      const other = await anonymous(server, { 'x-forwarded-for': '198.51.100.8' });
+      expect(other.status).toBe(200);
+      expect(limitHeaders(other.headers).left).toBe('2');
+      for (const address of ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:0db8:0001:0002::7']) {
+        expect((await anonymous(server, { 'x-forwarded-for': address })).status).toBe(200);
+      }
+      expect((await anonymous(server, { 'x-forwarded-for': '2001:db8:1:2::abcd' })).status).toBe(429);
+      expect((await anonymous(server, { 'x-forwarded-for': '2001:db8:1:3::1' })).status).toBe(200);
+    });
+  });
+
+  it('with TRUST_PROXY=1 (one proxy that appends), counts the address that proxy saw, whatever the client wrote before it', async () => {
+    await withServer({ trustProxy: 1 }, async (server) => {
+      for (let i = 1; i <= 3; i++) {
+        expect((await anonymous(server, { 'x-forwarded-for': `192.0.2.${i}, 203.0.113.5` })).status).toBe(200);
+      }
+      expect((await anonymous(server, { 'x-forwarded-for': '192.0.2.99, 203.0.113.5' })).status).toBe(429);
+      expect((await anonymous(server, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(200);
+    });
   });
 });
 
@@ -123,6 +247,12 @@ describe('per-token rate limit in PostgreSQL, shared by replicas', () => {
     }
     const { rows } = await database.sql.query('SELECT bucket, count FROM rate_limit_windows');
     expect(rows).toContainEqual({ bucket: expect.stringMatching(/^token:\d+$/), count: 6 });
+  });
+
+  it('counts a request that costs several as several, in one statement', async () => {
+    const store = new PostgresRateLimitStore(databasePool(database.db));
+    expect((await store.hit('token:weighted', 3_600_000, 5)).count).toBe(5);
+    expect((await store.hit('token:weighted', 3_600_000)).count).toBe(6);
   });
 
   it('prunes windows that are over', async () => {

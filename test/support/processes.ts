@@ -56,8 +56,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     // Loopback only: with DATABASE_URL the default would be every interface.
     HOST: '127.0.0.1',
     MIGRATE_ON_START: 'false',
-    // These tests send bursts that a per-token limit would throttle; the limit has its own tests.
+    // These tests send bursts that the rate limits would throttle; the limits have their own tests.
     RATE_LIMIT_REQUESTS: '0',
+    ANONYMOUS_RATE_LIMIT_REQUESTS: '0',
     DATABASE_POOL_SIZE: '5',
     LOG_LEVEL: 'error',
     SHUTDOWN_TIMEOUT_MS: '2000',

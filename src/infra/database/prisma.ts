@@ -8,17 +8,26 @@ export type Database = PrismaClient;
 export interface DatabaseOptions {
   connectionString: string;
   poolSize?: number;
+  /** Longest a statement on this pool may run or wait (0: no limit). */
+  statementTimeoutMs?: number;
 }
+
+/** A few seconds: far above any statement the API runs, far below a client's patience. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 // The pool behind each client, for what Prisma does not expose: pool use in metrics, and cheap
 // raw statements (readiness, rate-limit counters) that need no query engine round.
 const pools = new WeakMap<Database, pg.Pool>();
 
-export function createDatabase({ connectionString, poolSize = 10 }: DatabaseOptions): Database {
+export function createDatabase({ connectionString, poolSize = 10, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS }: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
     application_name: 'customer-gateway',
+    // Sent at connect, so PostgreSQL itself cancels a statement that runs or waits on a lock too
+    // long (SQLSTATE 57014) and the connection goes back to the pool. Migrations use a client of
+    // their own; the LISTEN connection copies these options, and its statements are instant.
+    statement_timeout: statementTimeoutMs,
     // Fail fast while the database is unreachable instead of queueing requests forever.
     connectionTimeoutMillis: 5_000,
   });

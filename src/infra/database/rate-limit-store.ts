@@ -3,7 +3,7 @@ import pg from 'pg';
 import { databasePool, type Database } from './prisma.ts';
 
 export interface RateLimitHit {
-  /** Requests counted in the current window, this one included. */
+  /** Requests counted in the current window, these included. */
   count: number;
   /** Milliseconds until the current window ends. */
   resetMs: number;
@@ -48,19 +48,19 @@ export class PostgresRateLimitStore {
     if (this.ownsPool) await this.pool.end();
   }
 
-  async hit(bucket: string, windowMs: number): Promise<RateLimitHit> {
+  async hit(bucket: string, windowMs: number, requests = 1): Promise<RateLimitHit> {
     const { rows } = await this.pool.query<{ count: number; reset_ms: string }>({
-      name: 'cgw_rate_limit_hit',
+      name: 'cgw_rate_limit_charge',
       text: `WITH clock AS (
          SELECT floor(extract(epoch FROM clock_timestamp()) * 1000) AS now_ms
        ), slot AS (
          SELECT now_ms, now_ms - (now_ms::bigint % $2::bigint) AS start_ms FROM clock
        )
        INSERT INTO rate_limit_windows AS w (bucket, window_start, count)
-       SELECT $1, to_timestamp(start_ms / 1000.0), 1 FROM slot
-       ON CONFLICT (bucket, window_start) DO UPDATE SET count = w.count + 1
+       SELECT $1, to_timestamp(start_ms / 1000.0), $3::int FROM slot
+       ON CONFLICT (bucket, window_start) DO UPDATE SET count = w.count + $3::int
        RETURNING w.count, (SELECT start_ms + $2::bigint - now_ms FROM slot) AS reset_ms`,
-      values: [bucket, windowMs],
+      values: [bucket, windowMs, requests],
     });
     const row = rows[0]!;
     const now = Date.now();

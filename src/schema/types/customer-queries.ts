@@ -7,7 +7,7 @@ import { badUserInput } from '../../http/graphql-errors.ts';
 import { builder } from '../builder.ts';
 import { Customer } from './customer.ts';
 import { CustomerFilter } from './customer-inputs.ts';
-import { pageArguments } from './paging.ts';
+import { pageArguments, pageCost } from './paging.ts';
 
 builder.queryField('customer', (t) =>
   t.prismaField({
@@ -33,6 +33,7 @@ builder.queryField('customers', (t) =>
     type: CustomerConnection,
     description: 'Customers in id order, a page at a time, optionally filtered. Needs `customers:read`.',
     authScopes: { 'customers:read': true },
+    complexity: pageCost,
     args: {
       first: t.arg.int({ defaultValue: PAGE_SIZE.default, description: `How many to return: ${PAGE_SIZE.default} when left out, at most ${PAGE_SIZE.max}.` }),
       after: t.arg.string({ description: 'Return the customers after this cursor (an edge\'s `cursor`, or `pageInfo.endCursor`).' }),

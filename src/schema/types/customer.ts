@@ -1,10 +1,14 @@
 /** The Customer type, its read-only FormField values, and its history. */
-import { customerHistory } from '../../domain/customer-history.ts';
+import { createContextCache } from '@pothos/core';
+import { historyLoader } from '../../domain/customer-history.ts';
 import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
-import { builder } from '../builder.ts';
+import { builder, type Context } from '../builder.ts';
 import { CustomerChangeConnection } from './customer-change.ts';
-import { pageArguments } from './paging.ts';
+import { pageArguments, pageCost } from './paging.ts';
+
+/** One history loader per request, so the customers of a page share their history's statement. */
+const histories = createContextCache((ctx: Context) => historyLoader(ctx.db));
 
 export const FormField = builder.prismaObject('FormField', {
   description: 'A value of one of the store\'s customer form fields. Read-only.',
@@ -53,6 +57,7 @@ export const Customer = builder.prismaObject('Customer', {
         'Every write to the customer, newest first: who made it (the token\'s name), when, the version it produced and ' +
         'each field it changed. A password change shows as field "password" with no values. Needs `customers:read`.',
       authScopes: { 'customers:read': true },
+      complexity: pageCost,
       args: {
         first: t.arg.int({
           defaultValue: PAGE_SIZE.default,
@@ -62,7 +67,7 @@ export const Customer = builder.prismaObject('Customer', {
       },
       resolve: async (customer, args, ctx) => {
         const page = pageArguments('change', args);
-        return pageOf('change', page, await customerHistory(ctx.db, customer.id, page), (change) => change.version);
+        return pageOf('change', page, await histories(ctx).load({ customerId: customer.id, page }), (change) => change.version);
       },
     }),
   }),
