@@ -50,7 +50,7 @@ describe('a failing PostgreSQL rate-limit store', () => {
     for (let i = 0; i < 8 && answers.at(-1)?.status !== 429; i++) answers.push(await ask());
     expect(answers.at(-1)).toEqual({ status: 429, quota: '3' });
     expect(answers.slice(0, -1).every((answer) => answer.status === 200 && answer.quota === '3')).toBe(true);
-    expect(gateway.output()).toMatch(/rate limit store failed/);
+    await expect.poll(() => gateway.output(), { timeout: 10_000 }).toMatch(/rate limit store failed/);
   });
 
   it('goes back to the shared counters once they answer again', async () => {
@@ -64,6 +64,7 @@ describe('a failing PostgreSQL rate-limit store', () => {
         { timeout: 20_000, interval: 250 },
       )
       .toBeGreaterThan(1);
-    expect(gateway.output()).toMatch(/rate limit store answers again/);
+    // the log line travels through the child's stdout: wait for it rather than race it
+    await expect.poll(() => gateway.output(), { timeout: 10_000 }).toMatch(/rate limit store answers again/);
   });
 });
