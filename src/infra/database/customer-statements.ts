@@ -15,7 +15,7 @@
  */
 import { Prisma, type Customer } from '../../generated/prisma/client.ts';
 import type { Database } from './prisma.ts';
-import { runStatement } from './sql.ts';
+import { runStatement, type Statement } from './sql.ts';
 import type { Transaction } from './transaction.ts';
 
 /** A writable column, as the domain's field table describes it. */
@@ -98,40 +98,44 @@ export function customerStatements(columns: readonly ColumnSpec[]): CustomerStat
   const nextValue = (c: ColumnSpec, otherwise: string) =>
     `CASE WHEN v ? '${c.field}' THEN (v->>'${c.field}')::${c.sqlType} ELSE ${otherwise} END AS next_${c.column}`;
 
-  // $1 items [{ord, id, v, expected, password_hash}], $2 actor, $3 check only.
-  const update = {
-    name: 'customer-update',
-    text: `
-WITH items AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord integer, id integer, v jsonb, expected integer, password_hash text)
-),
--- = ANY(ARRAY(...)): an index lookup, where IN over the items would let a generic plan scan the table.
-current_row AS (SELECT c.* FROM customers c WHERE c.id = ANY (ARRAY(SELECT id FROM items)) ORDER BY c.id FOR UPDATE),
-next_row AS (
-  SELECT i.ord, i.expected, i.password_hash AS new_password_hash, c.*,
-    ${columns.map((c) => nextValue(c, `c.${c.column}`)).join(',\n    ')}
-  FROM items i JOIN current_row c ON c.id = i.id
-),
+  /**
+   * One text per batch size, so the planner knows how many rows it works on. Per item i (from 0):
+   * $(4i+1) id, $(4i+2) the named fields as JSON, $(4i+3) expected version, $(4i+4) new password
+   * hash; then the actor and "check only".
+   */
+  const updates = new Map<number, Statement>();
+  const updateStatement = (n: number): Statement => {
+    const cached = updates.get(n);
+    if (cached) return cached;
+    const p = (item: number, field: number) => `$${4 * item + field}`;
+    const actor = `$${4 * n + 1}`;
+    const checkOnly = `$${4 * n + 2}::boolean`;
+    const rows = Array.from({ length: n }, (_, i) => `(${i}, ${p(i, 1)}::integer, ${p(i, 2)}::jsonb, ${p(i, 3)}::integer, ${p(i, 4)}::text)`);
+    const ids = Array.from({ length: n }, (_, i) => `${p(i, 1)}::integer`);
+    const statement = {
+      name: `customer-update-${n}`,
+      text: `
+WITH items (ord, id, v, expected, password_hash) AS (VALUES ${rows.join(', ')}),
+current_row AS (SELECT c.* FROM customers c WHERE c.id IN (${ids.join(', ')}) ORDER BY c.id FOR UPDATE),
 checked AS (
   SELECT n.*,
     n.email::text IS DISTINCT FROM n.next_email::text AS email_moves,
     n.expected IS NOT NULL AND n.version <> n.expected AS version_conflict,
     ${changes((c) => `n.${c.column}`, 'n.new_password_hash IS NOT NULL')} AS changes
-  FROM next_row n
+  FROM (
+    SELECT i.ord, i.expected, i.password_hash AS new_password_hash, c.*,
+      ${columns.map((c) => nextValue(c, `c.${c.column}`)).join(',\n      ')}
+    FROM items i JOIN current_row c ON c.id = i.id
+  ) n
 ),
 claimed AS (
   -- An address is free when no customer outside the batch holds it, no customer of the batch
   -- keeps it, and no earlier item of the batch claims it.
   SELECT k.*, k.email_moves AND (
-    EXISTS (SELECT 1 FROM customers o WHERE o.email = k.next_email AND o.id <> ALL (ARRAY(SELECT id FROM items)))
+    EXISTS (SELECT 1 FROM customers o WHERE o.email = k.next_email AND o.id NOT IN (${ids.join(', ')}))
     OR EXISTS (SELECT 1 FROM checked b WHERE b.id <> k.id AND b.next_email = k.next_email AND (NOT b.email_moves OR b.ord < k.ord))
   ) AS email_taken
   FROM checked k
-),
-verdict AS (
-  SELECT $3::boolean
-    OR (SELECT count(*) FROM items) <> (SELECT count(*) FROM claimed)
-    OR EXISTS (SELECT 1 FROM claimed WHERE version_conflict OR email_taken) AS refused
 ),
 written AS (
   UPDATE customers c SET
@@ -139,18 +143,24 @@ written AS (
     password_hash = COALESCE(k.new_password_hash, c.password_hash),
     version = c.version + 1,
     date_modified = now()
-  FROM claimed k, verdict
-  WHERE c.id = k.id AND NOT verdict.refused AND jsonb_array_length(k.changes) > 0
+  FROM claimed k
+  WHERE c.id = k.id AND jsonb_array_length(k.changes) > 0 AND NOT ${checkOnly}
+    -- all or nothing: every item found, none refused
+    AND (SELECT count(*) FROM claimed) = ${n}
+    AND NOT EXISTS (SELECT 1 FROM claimed WHERE version_conflict OR email_taken)
   RETURNING c.*
 ),
 recorded AS (
   INSERT INTO customer_changes (customer_id, version, actor, at, changes)
-  SELECT w.id, w.version, $2, w.date_modified, k.changes FROM written w JOIN claimed k ON k.id = w.id
+  SELECT w.id, w.version, ${actor}, w.date_modified, k.changes FROM written w JOIN claimed k ON k.id = w.id
 )
 SELECT k.id IS NOT NULL AS found, k.version_conflict, k.email_taken, k.version AS current_version, k.changes, w.id IS NOT NULL AS wrote,
   ${returned.map(([column, alias]) => `CASE WHEN w.id IS NULL THEN k.${column} ELSE w.${column} END AS "${alias}"`).join(',\n  ')}
 FROM items i LEFT JOIN claimed k ON k.id = i.id LEFT JOIN written w ON w.id = i.id
 ORDER BY i.ord`,
+    };
+    updates.set(n, statement);
+    return statement;
   };
 
   // $1 values, $2 password hash, $3 whether the client chose the password, $4 actor, $5 check only.
@@ -197,8 +207,8 @@ FROM checked k LEFT JOIN written w ON true`,
   return {
     async update(client, items, actor, checkOnly) {
       if (items.length === 0) return [];
-      const payload = items.map((item, ord) => ({ ord, id: item.id, v: item.values, expected: item.expectedVersion, password_hash: item.passwordHash }));
-      const rows = await runStatement<Record<string, unknown>>(client, update, [JSON.stringify(payload), actor, checkOnly]);
+      const values = items.flatMap((item) => [item.id, JSON.stringify(item.values), item.expectedVersion, item.passwordHash]);
+      const rows = await runStatement<Record<string, unknown>>(client, updateStatement(items.length), [...values, actor, checkOnly]);
       return rows.map((row) => ({
         customer: row.found ? customerOf(row) : null,
         versionConflict: row.version_conflict === true,
