@@ -118,24 +118,29 @@ export function useRateLimit({ requests, anonymousRequests, windowMs, store, tru
       const refused = await charge(request, bucket, 1);
       if (refused) throw refused;
     },
-    async onExecute({ args }) {
+    // Synchronous unless there is more to charge: an async hook on every request would put a
+    // promise on the execution path of requests that cost one.
+    onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       const bucket = request && buckets.get(request);
       if (!bucket) return;
       const rest = requestsFor(requestState(request).cost ?? 0) - 1;
-      const refused = rest > 0 ? await charge(request, bucket, rest) : undefined;
-      if (refused) throw refused;
+      if (rest <= 0) return;
+      return charge(request, bucket, rest).then((refused) => {
+        if (refused) throw refused;
+      });
     },
     // Authentication refuses an unknown or revoked token in onParams, before the hook above: the
     // 401 is counted here, and answered as 429 once the address is over its quota. (Logs and
     // metrics, which read the result earlier, still show it as UNAUTHENTICATED.)
-    async onResultProcess({ request, result, setResult, serverContext }) {
+    onResultProcess({ request, result, setResult, serverContext }) {
       if (buckets.has(request) || !isUnauthenticated(result)) return;
       const bucket = bucketOf(request, serverContext);
       if (!bucket) return;
       buckets.set(request, bucket);
-      const refused = await charge(request, bucket, 1);
-      if (refused) setResult({ errors: [refused] });
+      return charge(request, bucket, 1).then((refused) => {
+        if (refused) setResult({ errors: [refused] });
+      });
     },
     onResponse({ request, response }) {
       const limit = requestState(request).rateLimit;
