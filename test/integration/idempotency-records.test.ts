@@ -16,42 +16,15 @@ import { hashPassword } from '../../src/domain/passwords.ts';
 import { createToken } from '../../src/domain/tokens.ts';
 import { applyMigrations, MIGRATIONS_DIR } from '../../src/infra/database/migrate.ts';
 import { createDatabase } from '../../src/infra/database/prisma.ts';
-import { CUSTOMER_FIELDS, customerRow, databaseSnapshot, insertCustomer, uniqueEmail } from '../support/customers.ts';
+import { customerRow, databaseSnapshot, insertCustomer, uniqueEmail, KEY_REUSED, KEYED } from '../support/customers.ts';
 import { databaseUrl } from '../support/database.ts';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server.ts';
 
-const ERRORS = '__typename ... on Error { code path message }';
-
-const UPDATE = /* GraphQL */ `
-  mutation ($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int, $key: String) {
-    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion, idempotencyKey: $key) {
-      customer { ${CUSTOMER_FIELDS} }
-      errors { ${ERRORS} }
-    }
-  }
-`;
-
-const CREATE = /* GraphQL */ `
-  mutation ($input: CreateCustomerInput!, $key: String) {
-    createCustomer(input: $input, idempotencyKey: $key) {
-      customer { ${CUSTOMER_FIELDS} }
-      errors { ${ERRORS} }
-    }
-  }
-`;
-
-const BATCH = /* GraphQL */ `
-  mutation ($items: [UpdateCustomersItem!]!, $key: String) {
-    updateCustomers(items: $items, idempotencyKey: $key) {
-      customers { ${CUSTOMER_FIELDS} }
-      errors { ${ERRORS} }
-    }
-  }
-`;
+const { update: UPDATE, create: CREATE, batch: BATCH } = KEYED;
 
 const PASSWORD = 'Quiet-Lantern-4812';
 const LATER_PASSWORD = 'Other-Lantern-7305';
-const REUSED = [{ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED', path: ['idempotencyKey'], message: expect.any(String) }];
+const REUSED = KEY_REUSED;
 
 let server: TestServer;
 beforeAll(async () => {

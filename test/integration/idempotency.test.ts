@@ -12,42 +12,14 @@ import {
   startIdempotencyKeyPruning,
 } from '../../src/domain/idempotency-pruning.ts';
 import { createToken } from '../../src/domain/tokens.ts';
-import { CUSTOMER_FIELDS, customerRow, databaseSnapshot, historyRows, insertCustomer, uniqueEmail } from '../support/customers.ts';
+import { customerRow, databaseSnapshot, historyRows, insertCustomer, uniqueEmail, KEY_REUSED, KEYED } from '../support/customers.ts';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const ERRORS = '__typename ... on Error { code path message }';
-const UPDATE_ERRORS = `${ERRORS} ... on VersionConflictError { currentVersion }`;
-
-const UPDATE = /* GraphQL */ `
-  mutation ($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int, $key: String) {
-    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion, idempotencyKey: $key) {
-      customer { ${CUSTOMER_FIELDS} }
-      errors { ${UPDATE_ERRORS} }
-    }
-  }
-`;
-
-const CREATE = /* GraphQL */ `
-  mutation ($input: CreateCustomerInput!, $key: String) {
-    createCustomer(input: $input, idempotencyKey: $key) {
-      customer { ${CUSTOMER_FIELDS} }
-      errors { ${ERRORS} }
-    }
-  }
-`;
-
-const BATCH = /* GraphQL */ `
-  mutation ($items: [UpdateCustomersItem!]!, $key: String) {
-    updateCustomers(items: $items, idempotencyKey: $key) {
-      customers { ${CUSTOMER_FIELDS} }
-      errors { ${UPDATE_ERRORS} }
-    }
-  }
-`;
+const { update: UPDATE, create: CREATE, batch: BATCH } = KEYED;
 
 const PASSWORD = 'Quiet-Lantern-4812';
-const REUSED = [{ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED', path: ['idempotencyKey'], message: expect.any(String) }];
+const REUSED = KEY_REUSED;
 
 let server: TestServer;
 beforeAll(async () => {

@@ -2,6 +2,7 @@
  * Customer fixtures and checks for the write tests. Fixtures are inserted with plain SQL and
  * rows are read back with plain SQL, so the code under test neither prepares nor judges itself.
  */
+import { expect } from 'vitest';
 import { hashPassword } from '../../src/domain/passwords.ts';
 import type { TestServer } from './server.ts';
 
@@ -147,3 +148,38 @@ export async function createCustomer(server: TestServer, input: Record<string, u
 export function codesAndPaths(payload: CustomerPayload): Array<[string, string]> {
   return payload.errors.map((error) => [error.code, error.path.join('.')]);
 }
+
+const KEYED_ERRORS = `${ERROR_FIELDS} ... on VersionConflictError { currentVersion }`;
+
+/** The three writes with an idempotency key, as the idempotency tests send them. */
+export const KEYED = {
+  update: /* GraphQL */ `
+    mutation ($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int, $key: String) {
+      updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion, idempotencyKey: $key) {
+        customer { ${CUSTOMER_FIELDS} }
+        errors { ${KEYED_ERRORS} }
+      }
+    }
+  `,
+  create: /* GraphQL */ `
+    mutation ($input: CreateCustomerInput!, $key: String) {
+      createCustomer(input: $input, idempotencyKey: $key) {
+        customer { ${CUSTOMER_FIELDS} }
+        errors { ${ERROR_FIELDS} }
+      }
+    }
+  `,
+  batch: /* GraphQL */ `
+    mutation ($items: [UpdateCustomersItem!]!, $key: String) {
+      updateCustomers(items: $items, idempotencyKey: $key) {
+        customers { ${CUSTOMER_FIELDS} }
+        errors { ${KEYED_ERRORS} }
+      }
+    }
+  `,
+};
+
+/** What a reused idempotency key answers. */
+export const KEY_REUSED = [
+  { __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED', path: ['idempotencyKey'], message: expect.any(String) },
+];
