@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_CUSTOMER, databaseSnapshot, insertCustomer, UPDATE_CUSTOMER, uniqueEmail, type CustomerFixture } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { blank, tooLong, validChanges } from '../support/arbitraries.ts';
 
 let server: TestServer;
 let target: CustomerFixture;
@@ -18,27 +19,6 @@ beforeAll(async () => {
   other = await insertCustomer(server);
 });
 afterAll(() => server.close());
-
-const text = (min: number, max: number) =>
-  fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzÄé漢 -.'), minLength: min, maxLength: max }).map((value) => `x${value}`.slice(0, max));
-const blank = fc.string({ unit: fc.constantFrom(' ', '\t', '\n'), maxLength: 5 });
-const tooLong = (max: number) => fc.integer({ min: max + 1, max: max + 40 }).map((length) => 'y'.repeat(length));
-
-/** Changes that would be written if they came alone. */
-const validChanges = fc.record(
-  {
-    firstName: text(1, 100),
-    lastName: text(1, 100),
-    company: fc.option(text(1, 255)),
-    phone: fc.option(text(1, 50)),
-    notes: fc.option(text(1, 500)),
-    storeCredit: fc.integer({ min: 0, max: 10 ** 9 }).map((cents) => (cents / 100).toFixed(2)),
-    customerGroupId: fc.option(fc.integer({ min: 0, max: 1000 })),
-    registrationIpAddress: fc.option(fc.constantFrom('192.0.2.10', '2001:db8::10', '::1')),
-    resetPassOnLogin: fc.boolean(),
-  },
-  { requiredKeys: ['company'] },
-);
 
 type Invalid = { field: string; value: unknown } | { field: 'authentication'; value: Record<string, unknown> };
 

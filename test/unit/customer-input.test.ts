@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCreateInput, checkUpdateInput } from '../../src/domain/customer-input.ts';
+import { blank, tooLong, validChanges } from '../support/arbitraries.ts';
 
 /** The errors as (code, dotted path) pairs, the part clients rely on. */
 function codesAndPaths(checked: { errors: ReadonlyArray<{ code: string; path: readonly string[] }> }): Array<[string, string]> {
@@ -325,21 +326,6 @@ describe('creation', () => {
 });
 
 describe('an input with any invalid field is refused at that field (property)', () => {
-  const text = (min: number, max: number) =>
-    fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzÄé漢 -.'), minLength: min, maxLength: max }).map((value) => `x${value}`.slice(0, max));
-  const blank = fc.string({ unit: fc.constantFrom(' ', '\t', '\n'), maxLength: 5 });
-  const tooLong = (max: number) => fc.integer({ min: max + 1, max: max + 40 }).map((length) => 'y'.repeat(length));
-  const validChanges = fc.record({
-    firstName: text(1, 100),
-    lastName: text(1, 100),
-    company: fc.option(text(1, 255)),
-    phone: fc.option(text(1, 50)),
-    notes: fc.option(text(1, 500)),
-    storeCredit: fc.integer({ min: 0, max: 10 ** 9 }).map((cents) => (cents / 100).toFixed(2)),
-    customerGroupId: fc.option(fc.integer({ min: 0, max: 1000 })),
-    registrationIpAddress: fc.option(fc.constantFrom('192.0.2.10', '2001:db8::10', '::1')),
-    resetPassOnLogin: fc.boolean(),
-  });
   /** One invalid field the rules themselves refuse, and the path they must name. */
   const invalidField = fc.oneof(
     fc.record({ field: fc.constantFrom('firstName', 'lastName'), value: fc.oneof(fc.constant(null), blank, tooLong(100)) }),
