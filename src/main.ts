@@ -7,9 +7,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
-import { seedDemoCustomers } from './infra/database/seed.ts';
+import { seedDemoCustomers } from './domain/demo-customers.ts';
 import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
-import { generatePassword, hashPassword, setHashingLimits } from './domain/passwords.ts';
+import { setHashingLimits } from './domain/passwords.ts';
 import { developmentTokenFile, ensureDevelopmentToken } from './development-token.ts';
 import { describeError } from './http/error-description.ts';
 import { createLogger } from './http/logging.ts';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       if (applied.length === 0) say('database schema is up to date');
     }
     if (location.embedded) {
-      const seeded = await seedDemoCustomers(db, () => hashPassword(generatePassword()));
+      const seeded = await seedDemoCustomers(db);
       if (seeded > 0) say(`seeded ${seeded} demo customers`);
     }
     if (location.embedded && !config.production) {

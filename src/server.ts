@@ -15,6 +15,7 @@ import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Heartbeat } from './infra/database/notifications.ts';
 import type { Database } from './infra/database/prisma.ts';
+import { ChangeEvents } from './domain/change-events.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
@@ -68,6 +69,8 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   cacheTokens?: boolean;
   /** How the token-change listener checks that it still hears; tests shorten or disable it. */
   listenerHeartbeat?: Heartbeat | false;
+  /** How often followers of the change log look without being told (default 1000 ms). */
+  eventPollMs?: number;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -84,7 +87,15 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const rateLimit =
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
+  // Followers of the change log (live feeds, webhook senders), stopped with the server.
+  const events = new ChangeEvents(db, {
+    pollMs: deps.eventPollMs,
+    heartbeat: deps.listenerHeartbeat,
+    onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
+  });
+
   const plugins: Array<Plugin | false | undefined> = [
+    { onDispose: () => events.stop() },
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening &&
@@ -158,6 +169,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       db,
       principal: requestState(request).principal,
       idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
+      changeFeed: events.feed,
     }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });

@@ -33,6 +33,7 @@ import {
 import { generatePassword, hashPassword, hashPasswords } from './passwords.ts';
 import { customerStatements, type UpdateOutcome } from '../infra/database/customer-statements.ts';
 import { UniqueViolation } from '../infra/database/database-errors.ts';
+import { announce } from '../infra/database/event-notices.ts';
 import type { Database } from '../infra/database/prisma.ts';
 import { inTransaction, type Transaction } from '../infra/database/transaction.ts';
 
@@ -257,6 +258,18 @@ interface NewPasswords {
  * the hashes of the passwords this write replaces.
  */
 async function commit(
+  db: Database,
+  keyed: KeyedRequest | undefined,
+  passwords: NewPasswords,
+  write: (client: Database | Transaction) => Promise<WriteResults<CustomerView>>,
+): Promise<WriteResults<CustomerView>> {
+  const result = await commitOnce(db, keyed, passwords, write);
+  // Committed: the history rows it added are the events; whoever follows them may read now.
+  if (result.customers) announce(db, 'changes');
+  return result;
+}
+
+async function commitOnce(
   db: Database,
   keyed: KeyedRequest | undefined,
   passwords: NewPasswords,

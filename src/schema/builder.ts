@@ -8,6 +8,7 @@ import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
+import type { ChangeFeed } from '../domain/change-feed.ts';
 import type { Principal, Scope } from '../domain/principal.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
@@ -17,6 +18,8 @@ export interface Context {
   principal: Principal | null;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerDay: number;
+  /** This process's follower of the change log, which live feeds read. */
+  changeFeed: ChangeFeed;
 }
 
 type ScopeFlags = { [scope in Scope]: boolean };

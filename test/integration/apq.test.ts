@@ -7,7 +7,7 @@ import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logging.ts';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -17,7 +17,7 @@ let customerId: string;
 
 beforeAll(async () => {
   server = await startTestServer({ logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }) });
-  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+  await seedDemoCustomers(server.database.db);
   const { rows } = await server.database.sql.query('SELECT id FROM customers ORDER BY id LIMIT 1');
   customerId = String(rows[0].id);
 });

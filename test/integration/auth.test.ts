@@ -1,7 +1,7 @@
 /** API.md "Authentication and authorization": tokens, scopes, 401 and 403. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createToken, LAST_USED_PRECISION_MS, revokeToken } from '../../src/domain/tokens.ts';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -10,7 +10,7 @@ let server: TestServer;
 let customerId: string;
 beforeAll(async () => {
   server = await startTestServer();
-  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+  await seedDemoCustomers(server.database.db);
   const { rows } = await server.database.sql.query('SELECT id FROM customers ORDER BY id LIMIT 1');
   customerId = String(rows[0].id);
 });

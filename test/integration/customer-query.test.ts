@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+  await seedDemoCustomers(server.database.db);
 });
 afterAll(() => server.close());
 

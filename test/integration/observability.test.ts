@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { createLogger } from '../../src/http/logging.ts';
 import { createMetricsListener, createMetricsRegistry } from '../../src/http/metrics.ts';
 import { startGateway, stopGateways } from '../support/processes.ts';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   metrics = createMetricsListener(registry);
   await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
   metricsUrl = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics`;
-  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+  await seedDemoCustomers(server.database.db);
   const { rows } = await server.database.sql.query('SELECT id FROM customers ORDER BY id LIMIT 1');
   customerId = String(rows[0].id);
 });
@@ -105,7 +105,7 @@ describe('request logs', () => {
     const errorLines: string[] = [];
     const broken = await startTestServer({ logger: createLogger('info', { write: (line: string) => void errorLines.push(line) }) });
     try {
-      await seedDemoCustomers(broken.database.db, async () => 'not-a-real-hash');
+      await seedDemoCustomers(broken.database.db);
       await broken.database.sql.query('DROP TABLE customer_form_fields');
       const response = await broken.graphql('query Fields { customers(first: 1) { edges { node { formFields { name } } } } }');
       expect(response.body.errors![0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ limits: { maxBodyBytes: 4_000 }, corsOrigins: ['https://admin.example.com'] });
-  await seedDemoCustomers(server.database.db, async () => 'not-a-real-hash');
+  await seedDemoCustomers(server.database.db);
 });
 afterAll(() => server.close());
 
@@ -171,7 +171,7 @@ describe('unexpected errors', () => {
     const broken = await startTestServer();
     const nodeEnv = process.env.NODE_ENV;
     try {
-      await seedDemoCustomers(broken.database.db, async () => 'not-a-real-hash');
+      await seedDemoCustomers(broken.database.db);
       // a real database failure: the table the resolver reads is gone
       await broken.database.sql.query('DROP TABLE customer_form_fields');
       process.env.NODE_ENV = 'development';

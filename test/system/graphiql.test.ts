@@ -3,9 +3,8 @@
  * development token filled in and the example updateCustomer operation ready to run.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generatePassword, hashPassword } from '../../src/domain/passwords.ts';
 import { createToken } from '../../src/domain/tokens.ts';
-import { seedDemoCustomers } from '../../src/infra/database/seed.ts';
+import { seedDemoCustomers } from '../../src/domain/demo-customers.ts';
 import { describeWithBrowser, launchBrowser, type Browser } from '../support/browser.ts';
 import { customerRow } from '../support/customers.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -26,7 +25,7 @@ describeWithBrowser('GraphiQL in Chromium', () => {
   beforeAll(async () => {
     // What `npm start` does on a new development database: demo customers and a write token.
     database = await createTestDatabase();
-    await seedDemoCustomers(database.db, () => hashPassword(generatePassword()));
+    await seedDemoCustomers(database.db);
     developmentToken = (await createToken(database.db, 'development', ['customers:write'])).secret;
     server = await startTestServer({ database, developmentToken });
     browser = await launchBrowser();

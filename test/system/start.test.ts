@@ -76,9 +76,11 @@ async function firstCustomer(url: string, token: string) {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-auth-token': token },
-    body: JSON.stringify({ query: '{ customer(id: "1") { id email } }' }),
+    body: JSON.stringify({ query: '{ customer(id: "1") { id email history { edges { node { version actor changes { field } } } } } }' }),
   });
-  return (await response.json()) as { data: { customer: { id: string; email: string } | null } };
+  return (await response.json()) as {
+    data: { customer: { id: string; email: string; history: { edges: Array<{ node: { version: number; actor: string; changes: Array<{ field: string }> } }> } } | null };
+  };
 }
 
 describe('npm start with the embedded database', () => {
@@ -91,7 +93,13 @@ describe('npm start with the embedded database', () => {
     // `npm run token` beside the running gateway shares its database
     const token = createToken();
     expect(token).toMatch(/^cgw_/);
-    expect((await firstCustomer(url, token)).data.customer).toEqual({ id: '1', email: 'jane.doe@example.com' });
+    const customer = (await firstCustomer(url, token)).data.customer;
+    expect(customer).toMatchObject({ id: '1', email: 'jane.doe@example.com' });
+    // a demo customer's creation is in its history, like any other customer's
+    const history = customer!.history.edges.map(({ node }) => node);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ version: 1, actor: 'demo-seed' });
+    expect(history[0]!.changes.map(({ field }) => field)).toEqual(expect.arrayContaining(['firstName', 'email', 'storeCredit']));
     expect(postgresProcesses()).toHaveLength(1);
     expect(await stop(child, 'SIGINT')).toBe(0);
     expect(postgresProcesses()).toEqual([]);

@@ -12,21 +12,20 @@ import type { Database } from './prisma.ts';
 
 export const EVENTS_CHANNEL = 'cgw_events';
 
-export type EventNotice =
-  /** Customer changes committed, the newest with this id. */
-  | { kind: 'changes'; lastEventId: bigint }
-  /** Webhook deliveries were queued or endpoints changed. */
-  | { kind: 'deliveries' };
+/**
+ * `changes`: customer changes committed (the followers read the log for which);
+ * `deliveries`: webhook deliveries were queued or endpoints changed.
+ */
+export type EventNotice = 'changes' | 'deliveries';
 
-export function encodeNotice(notice: EventNotice): string {
-  return notice.kind === 'changes' ? `c:${notice.lastEventId}` : 'd';
-}
+const PAYLOADS: Record<EventNotice, string> = { changes: 'c', deliveries: 'd' };
 
 export function decodeNotice(payload: string): EventNotice | null {
-  if (payload === 'd') return { kind: 'deliveries' };
-  const match = /^c:(\d{1,19})$/.exec(payload);
-  return match ? { kind: 'changes', lastEventId: BigInt(match[1]!) } : null;
+  return payload === 'c' ? 'changes' : payload === 'd' ? 'deliveries' : null;
 }
+
+/** Between two NOTIFYs of one process: the most a follower in another replica waits for a nudge. */
+const MIN_INTERVAL_MS = 20;
 
 const NOTIFY = { name: 'cgw_event_notify', text: `SELECT pg_notify('${EVENTS_CHANNEL}', $1)` };
 
@@ -42,35 +41,33 @@ export function onLocalNotice(db: Database, listener: LocalListener): () => void
 }
 
 interface Pending {
-  changes: bigint | null;
-  deliveries: boolean;
+  notices: Set<EventNotice>;
   sending: Promise<void> | null;
 }
 const pending = new WeakMap<Database, Pending>();
 
 /**
- * Announces a notice to every replica. Returns at once: the NOTIFY goes out on the pool after
+ * Announces a notice to this process at once and to every replica soon after. Returns at once: the NOTIFY goes out on the pool after
  * the one in flight, merged with any other notice that arrived meanwhile. A failure is dropped;
  * the followers' polling covers it.
  */
 export function announce(db: Database, notice: EventNotice): void {
   for (const listener of localListeners.get(db) ?? []) listener(notice);
-  const state = pending.get(db) ?? { changes: null, deliveries: false, sending: null };
+  const state = pending.get(db) ?? { notices: new Set<EventNotice>(), sending: null };
   pending.set(db, state);
-  if (notice.kind === 'changes') state.changes = state.changes === null || notice.lastEventId > state.changes ? notice.lastEventId : state.changes;
-  else state.deliveries = true;
-  if (!state.sending) state.sending = flush(db, state);
+  state.notices.add(notice);
+  state.sending ??= flush(db, state);
 }
 
 async function flush(db: Database, state: Pending): Promise<void> {
   try {
-    while (state.changes !== null || state.deliveries) {
-      const notices: EventNotice[] = [];
-      if (state.changes !== null) notices.push({ kind: 'changes', lastEventId: state.changes });
-      if (state.deliveries) notices.push({ kind: 'deliveries' });
-      state.changes = null;
-      state.deliveries = false;
-      for (const notice of notices) await runStatement(db, NOTIFY, [encodeNotice(notice)]).catch(() => {});
+    while (state.notices.size > 0) {
+      const notices = [...state.notices];
+      state.notices.clear();
+      const sent = Date.now();
+      for (const notice of notices) await runStatement(db, NOTIFY, [PAYLOADS[notice]]).catch(() => {});
+      const wait = MIN_INTERVAL_MS - (Date.now() - sent);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
     }
   } finally {
     state.sending = null;

@@ -1,0 +1,178 @@
+/**
+ * The change log as a stream: one follower per process reads each settled stretch of the log
+ * once and hands it to everyone following in the process (live feeds, webhook queueing). A
+ * follower that wants to start further back, or falls behind, reads the log itself up to the
+ * shared position and then joins.
+ *
+ * It reads when a write of this process commits, when another replica announces one, and every
+ * `pollMs` in case an announcement was lost. It reads nothing while nobody follows.
+ */
+import type { CustomerChange } from '../generated/prisma/client.ts';
+import { logHead, readLog } from '../infra/database/change-log.ts';
+import { onLocalNotice } from '../infra/database/event-notices.ts';
+import type { Database } from '../infra/database/prisma.ts';
+
+/** One stretch of the log: every change after `after` up to `through`, in order. */
+export interface LogStretch {
+  after: bigint;
+  through: bigint;
+  changes: readonly CustomerChange[];
+}
+
+/** Gets each stretch in order, and null once when the feed stops. */
+export type Follower = (stretch: LogStretch | null) => void;
+
+export interface ChangeFeedOptions {
+  /** The fallback: how often to look without being told (default 1000). */
+  pollMs?: number;
+  /** Rows per read (default 500). */
+  pageSize?: number;
+  /** Asked when the log cannot be read; the feed tries again at the next poll. */
+  onError?: (error: unknown) => void;
+}
+
+/** How long to wait for transactions still running below a position: short, then longer. */
+const SETTLE_WAIT_MS = [2, 5, 10, 25, 50, 100, 250];
+
+export class ChangeFeed {
+  readonly #db: Database;
+  readonly #pollMs: number;
+  readonly #pageSize: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #followers = new Set<Follower>();
+  #position: bigint | null = null;
+  #reading: Promise<void> | null = null;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopLocal: (() => void) | undefined;
+  #stopped = false;
+  #lastError: unknown = null;
+  #waitingSince: number | null = null;
+
+  constructor(db: Database, options: ChangeFeedOptions = {}) {
+    this.#db = db;
+    this.#pollMs = options.pollMs ?? 1_000;
+    this.#pageSize = options.pageSize ?? 500;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** How far the feed has read: every change up to it was handed out. Null before the first read. */
+  get position(): bigint | null {
+    return this.#position;
+  }
+
+  /**
+   * Hands every stretch read from now on to `follower`, and gives the position it starts from:
+   * the follower gets every change after it. Call the returned function to stop.
+   */
+  async follow(follower: Follower): Promise<{ from: bigint; stop: () => void }> {
+    if (this.#stopped) throw new Error('the change feed is stopped');
+    this.#followers.add(follower);
+    const stop = () => {
+      this.#followers.delete(follower);
+      if (this.#followers.size === 0) this.#sleep();
+    };
+    try {
+      if (this.#followers.size === 1) this.#wake();
+      // The first follower waits for the first read; if it fails, so does following.
+      this.nudge();
+      await this.#reading;
+      if (this.#stopped) throw new Error('the change feed is stopped');
+      if (this.#position === null) throw this.#lastError ?? new Error('the change log could not be read');
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return { from: this.#position, stop };
+  }
+
+  /**
+   * Since when (ms since epoch) the feed waits for a transaction that may still commit below the
+   * log's head; null when it does not. A long wait means a long transaction holds the feed up.
+   */
+  get waitingSince(): number | null {
+    return this.#waitingSince;
+  }
+
+  /** Something was written: read the log soon. */
+  nudge(): void {
+    if (this.#followers.size === 0 || this.#stopped) return;
+    if (this.#reading) {
+      this.#again = true;
+      return;
+    }
+    this.#reading = this.#read().finally(() => {
+      this.#reading = null;
+      if (this.#again) {
+        this.#again = false;
+        this.nudge();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const follower of this.#followers) follower(null);
+    this.#followers.clear();
+    this.#sleep();
+    await this.#reading;
+  }
+
+  #wake(): void {
+    this.#stopLocal ??= onLocalNotice(this.#db, (notice) => notice === 'changes' && this.nudge());
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.nudge(), this.#pollMs);
+    this.#timer.unref();
+  }
+
+  #sleep(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stopLocal?.();
+    this.#stopLocal = undefined;
+    // Nobody follows: the position would go stale. The next follower starts from a fresh one.
+    if (this.#followers.size === 0) this.#position = null;
+  }
+
+  async #read(): Promise<void> {
+    try {
+      const head = await logHead(this.#db);
+      let running = head.running;
+      for (let attempt = 0; ; attempt++) {
+        if (this.#stopped) return;
+        const after = this.#position ?? head.position;
+        if (after >= head.position && this.#position !== null) return;
+        // The first read only finds where the log stands: nothing is handed out.
+        const page = await readLog(this.#db, {
+          after,
+          through: head.position,
+          limit: this.#position === null ? 0 : this.#pageSize,
+          running,
+        });
+        if (!page.settled) {
+          this.#waitingSince ??= Date.now();
+          await delay(SETTLE_WAIT_MS[Math.min(attempt, SETTLE_WAIT_MS.length - 1)]!);
+          continue;
+        }
+        running = [];
+        this.#waitingSince = null;
+        const full = page.changes.length === this.#pageSize;
+        const through = full ? page.changes.at(-1)!.id : head.position;
+        if (this.#position !== null) this.#handOut({ after, through, changes: page.changes });
+        this.#position = through;
+        if (!full) return;
+      }
+    } catch (error) {
+      this.#lastError = error;
+      this.#onError(error);
+    }
+  }
+
+  #handOut(stretch: LogStretch): void {
+    for (const follower of this.#followers) follower(stretch);
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,99 @@
+/**
+ * One reader's way through the change log: from a given event (or from now), every change in
+ * log order, then live, with no gap and no repeat. It reads the log itself until it reaches the
+ * process's shared feed, then takes the feed's stretches; a reader that falls too far behind
+ * drops what it holds and reads the log again, so a slow reader costs memory only up to a bound.
+ */
+import type { CustomerChange } from '../generated/prisma/client.ts';
+import { readLog } from '../infra/database/change-log.ts';
+import type { Database } from '../infra/database/prisma.ts';
+import type { ChangeFeed, LogStretch } from './change-feed.ts';
+
+export interface StreamRequest {
+  /** The event after which to start; null: the changes that come after now. */
+  after: bigint | null;
+  /** Only this customer's changes. */
+  customerId?: number | null;
+}
+
+/** Changes held for a reader that has not taken them yet, at most. */
+const HELD_LIMIT = 1_000;
+const PAGE = 200;
+
+interface ReaderState {
+  closed: boolean;
+  wake: (() => void) | null;
+}
+
+/**
+ * The changes, as an iterator whose `return()` ends it at once, even while it waits for the next
+ * change (a plain async generator would only see it at its next change).
+ */
+export function changeStream(db: Database, feed: ChangeFeed, request: StreamRequest): AsyncIterableIterator<CustomerChange> {
+  const state: ReaderState = { closed: false, wake: null };
+  const inner = read(db, feed, request, state);
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => inner.next(),
+    return(value?: unknown) {
+      state.closed = true;
+      state.wake?.();
+      return inner.return(value as undefined);
+    },
+    throw(error?: unknown) {
+      state.closed = true;
+      state.wake?.();
+      return inner.throw(error);
+    },
+  };
+}
+
+async function* read(db: Database, feed: ChangeFeed, request: StreamRequest, state: ReaderState): AsyncGenerator<CustomerChange> {
+  const held: LogStretch[] = [];
+  let heldChanges = 0;
+  let overflowed = false;
+  const { from, stop } = await feed.follow((stretch) => {
+    if (stretch === null) {
+      state.closed = true;
+    } else if (heldChanges + stretch.changes.length > HELD_LIMIT) {
+      // Too far behind: forget, and catch up from the log, which keeps everything.
+      held.length = 0;
+      heldChanges = 0;
+      overflowed = true;
+    } else {
+      held.push(stretch);
+      heldChanges += stretch.changes.length;
+    }
+    state.wake?.();
+  });
+  const wanted = (change: CustomerChange) => request.customerId == null || change.customerId === request.customerId;
+  let last = request.after ?? from;
+  try {
+    while (!state.closed) {
+      const through = feed.position;
+      if (overflowed || (through !== null && last < through)) {
+        // Behind the feed: read the log up to where the feed stands, which is settled.
+        overflowed = false;
+        while (through !== null && last < through && !state.closed) {
+          const page = await readLog(db, { after: last, through, limit: PAGE, customerId: request.customerId });
+          for (const change of page.changes) yield change;
+          last = page.changes.length === PAGE ? page.changes.at(-1)!.id : through;
+        }
+        continue;
+      }
+      const stretch = held.shift();
+      if (!stretch) {
+        await new Promise<void>((resolve) => (state.wake = resolve));
+        state.wake = null;
+        continue;
+      }
+      heldChanges -= stretch.changes.length;
+      for (const change of stretch.changes) if (change.id > last && wanted(change)) yield change;
+      if (stretch.through > last) last = stretch.through;
+    }
+  } finally {
+    stop();
+  }
+}
