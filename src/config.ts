@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/webhook-rules.ts';
 import type { TrustProxy } from './http/client-address.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
@@ -68,6 +69,22 @@ const schema = z.object({
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
   IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
+  /** off: this replica sends no webhooks (events are still recorded, and other replicas send them). */
+  WEBHOOKS: z.enum(['on', 'off']).optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(120_000).optional(),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .transform((value, context) => {
+      try {
+        return parseRetrySchedule(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  WEBHOOK_CONCURRENCY: positiveInt(1_000).optional(),
+  EVENTS_POLL_MS: z.coerce.number().int().min(50).max(600_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -106,15 +123,30 @@ export interface ServerSettings {
   readinessCacheMs: number;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerTokenPerDay: number;
+  /** Sending webhooks from this process. */
+  webhookDelivery: WebhookDeliverySettings;
+  /** How often followers of the change log look for news without being told. */
+  eventsPollMs: number;
+}
+
+export interface WebhookDeliverySettings {
+  /** False: this process sends none (WEBHOOKS=off). */
+  enabled: boolean;
+  timeoutMs: number;
+  /** Seconds to wait after each failed attempt. */
+  retrySchedule: readonly number[];
+  /** Attempts in flight at once. */
+  concurrency: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
-export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateLimit'>> & {
+export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateLimit' | 'webhookDelivery'>> & {
   limits?: Partial<Limits> | undefined;
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
+  webhookDelivery?: Partial<WebhookDeliverySettings> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
+const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection' | 'corsOrigins'> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -131,6 +163,8 @@ const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 're
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+  webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 8 },
+  eventsPollMs: 1_000,
 };
 
 /**
@@ -152,6 +186,8 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
+    webhookDelivery: filled(DEFAULTS.webhookDelivery, given.webhookDelivery),
+    eventsPollMs: given.eventsPollMs ?? DEFAULTS.eventsPollMs,
   };
 }
 
@@ -219,6 +255,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
     idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+    webhookDelivery: {
+      enabled: e.WEBHOOKS === undefined ? undefined : e.WEBHOOKS === 'on',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+    },
+    eventsPollMs: e.EVENTS_POLL_MS,
   });
   return {
     ...settings,

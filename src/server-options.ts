@@ -44,6 +44,8 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
+    webhookDelivery: config.webhookDelivery,
+    eventsPollMs: config.eventsPollMs,
     isShuttingDown: parts.isShuttingDown,
     metrics: parts.metrics,
     poolSize: config.poolSize,

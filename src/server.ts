@@ -69,8 +69,6 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   cacheTokens?: boolean;
   /** How the token-change listener checks that it still hears; tests shorten or disable it. */
   listenerHeartbeat?: Heartbeat | false;
-  /** How often followers of the change log look without being told (default 1000 ms). */
-  eventPollMs?: number;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -89,7 +87,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
 
   // Followers of the change log (live feeds, webhook senders), stopped with the server.
   const events = new ChangeEvents(db, {
-    pollMs: deps.eventPollMs,
+    pollMs: settings.eventsPollMs,
+    webhooks: settings.webhookDelivery.enabled && {
+      ...settings.webhookDelivery,
+      pollMs: settings.eventsPollMs,
+    },
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
   });

@@ -1,0 +1,216 @@
+/**
+ * Sends webhook deliveries, in every replica that does not turn it off. Two steps, each safe to
+ * run in several replicas at once:
+ * 1. queue: the settled stretch of the change log the process's feed reads is turned into one
+ *    delivery per enabled endpoint that wants the event (the endpoint row, locked while queueing,
+ *    says how far it got, so no event is queued twice);
+ * 2. send: due deliveries are taken with a lease (no other replica sends them until it ends),
+ *    posted, and their outcome recorded. A customer's later event for an endpoint is not taken
+ *    while an earlier one is pending for it. A replica killed mid-attempt leaves a lease that
+ *    runs out, and the delivery is tried again, with the same webhook-id.
+ */
+import type { LookupFunction } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { Database } from '../infra/database/prisma.ts';
+import {
+  anyEnabledEndpoint,
+  finishAttempt,
+  nextDue,
+  queueEvents,
+  takeDue,
+  type TakenDelivery,
+} from '../infra/database/webhook-delivery-statements.ts';
+import { postWebhook } from '../infra/network/webhook-client.ts';
+import type { ChangeFeed } from './change-feed.ts';
+import { deliveryBody, outcomeOf } from './webhook-rules.ts';
+
+export interface WebhookSenderOptions {
+  /** Seconds to wait after each failed attempt; one more failure than it has waits is FAILED. */
+  retrySchedule: readonly number[];
+  /** The most an attempt may take, answer included. */
+  timeoutMs: number;
+  /** Attempts in flight at once in this process. */
+  concurrency: number;
+  /** How often to look for work without being told. */
+  pollMs: number;
+  /** Where connections may go: refuses forbidden addresses when set. */
+  lookup?: LookupFunction | undefined;
+  /** Each attempt's first-attempt delay from commit, in ms, for metrics and the benchmark. */
+  onFirstAttempt?: (msSinceCommit: number) => void;
+  onError?: (error: unknown, doing: string) => void;
+}
+
+/** Events queued per endpoint per statement: an endpoint far behind catches up in steps. */
+const QUEUE_STEP = 1_000;
+
+export class WebhookSender {
+  readonly #db: Database;
+  readonly #feed: ChangeFeed;
+  readonly #options: WebhookSenderOptions;
+  #following: { stop: () => void } | null = null;
+  #startingToFollow: Promise<void> | null = null;
+  #queueing: Promise<void> | null = null;
+  #queueAgain = false;
+  #sending: Promise<void> | null = null;
+  #sendAgain = false;
+  readonly #inFlight = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #dueTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(db: Database, feed: ChangeFeed, options: WebhookSenderOptions) {
+    this.#db = db;
+    this.#feed = feed;
+    this.#options = options;
+    this.#timer = setInterval(() => this.wake(), options.pollMs);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  /** Endpoints or deliveries changed, or it is time to look: follow the log if needed, send what is due. */
+  wake(): void {
+    if (this.#stopped) return;
+    void this.#checkEndpoints();
+    this.#send();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#dueTimer);
+    this.#following?.stop();
+    this.#following = null;
+    await Promise.allSettled([this.#startingToFollow, this.#queueing, this.#sending, ...this.#inFlight]);
+  }
+
+  /** Follows the change log while an enabled endpoint exists; reads nothing otherwise. */
+  async #checkEndpoints(): Promise<void> {
+    if (this.#startingToFollow) return;
+    this.#startingToFollow = (async () => {
+      try {
+        const wanted = await anyEnabledEndpoint(this.#db);
+        if (wanted && !this.#following && !this.#stopped) {
+          const following = await this.#feed.follow((stretch) => stretch && this.#queue());
+          if (this.#stopped) following.stop();
+          else this.#following = following;
+          this.#queue();
+        } else if (!wanted && this.#following) {
+          this.#following.stop();
+          this.#following = null;
+        } else if (wanted) {
+          // Another replica may have queued for us; and an endpoint may lag behind after a restart.
+          this.#queue();
+        }
+      } catch (error) {
+        this.#options.onError?.(error, 'looking for webhook endpoints');
+      } finally {
+        this.#startingToFollow = null;
+      }
+    })();
+    await this.#startingToFollow;
+  }
+
+  /** Queues the events the feed has read so far, then sends. One queueing at a time. */
+  #queue(): void {
+    if (this.#stopped) return;
+    if (this.#queueing) {
+      this.#queueAgain = true;
+      return;
+    }
+    this.#queueing = (async () => {
+      try {
+        for (;;) {
+          const through = this.#feed.position;
+          if (through === null || this.#stopped) return;
+          const { queued, more } = await queueEvents(this.#db, through, QUEUE_STEP);
+          if (queued > 0) this.#send();
+          if (!more) return;
+        }
+      } catch (error) {
+        this.#options.onError?.(error, 'queueing webhook deliveries');
+      }
+    })().finally(() => {
+      this.#queueing = null;
+      if (this.#queueAgain) {
+        this.#queueAgain = false;
+        this.#queue();
+      }
+    });
+  }
+
+  /** Takes and sends due deliveries until none is due, then sleeps until the next one is. */
+  #send(): void {
+    if (this.#stopped) return;
+    if (this.#sending) {
+      this.#sendAgain = true;
+      return;
+    }
+    this.#sending = (async () => {
+      try {
+        for (;;) {
+          this.#sendAgain = false;
+          const room = this.#options.concurrency - this.#inFlight.size;
+          if (room <= 0 || this.#stopped) return;
+          const taken = await takeDue(this.#db, room, this.#leaseMs());
+          for (const delivery of taken) {
+            const attempt = this.#attempt(delivery).finally(() => {
+              this.#inFlight.delete(attempt);
+              // A finished attempt may free the customer's next event, and a slot.
+              this.#send();
+            });
+            this.#inFlight.add(attempt);
+          }
+          if (taken.length === 0 && !this.#sendAgain) break;
+        }
+        await this.#sleepUntilDue();
+      } catch (error) {
+        this.#options.onError?.(error, 'sending webhook deliveries');
+      }
+    })().finally(() => {
+      this.#sending = null;
+      if (this.#sendAgain) this.#send();
+    });
+  }
+
+  /** Longer than an attempt can take, so a lease runs out only for a replica gone silent. */
+  #leaseMs(): number {
+    return this.#options.timeoutMs + 5_000;
+  }
+
+  async #sleepUntilDue(): Promise<void> {
+    clearTimeout(this.#dueTimer);
+    if (this.#inFlight.size > 0) return; // each attempt's end looks again
+    const due = await nextDue(this.#db);
+    if (!due || this.#stopped) return;
+    const wait = Math.max(0, Math.min(due.getTime() - Date.now(), this.#options.pollMs));
+    this.#dueTimer = setTimeout(() => this.#send(), wait + 5);
+    this.#dueTimer.unref();
+  }
+
+  async #attempt(delivery: TakenDelivery): Promise<void> {
+    try {
+      if (delivery.attempts === 1) this.#options.onFirstAttempt?.(Date.now() - delivery.event.at.getTime());
+      const body = deliveryBody(delivery.event);
+      const id = String(delivery.event.id);
+      const now = new Date();
+      const signature = new Webhook(delivery.secret).sign(id, now, body);
+      const result = await postWebhook(
+        delivery.url,
+        { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
+        body,
+        { timeoutMs: this.#options.timeoutMs, lookup: this.#options.lookup },
+      );
+      const outcome = outcomeOf(result.status, delivery.attempts, this.#options.retrySchedule);
+      await finishAttempt(this.#db, delivery, {
+        outcome: outcome.kind,
+        retryInMs: outcome.kind === 'retry' ? outcome.delayMs : undefined,
+        statusCode: result.status,
+        error: result.error ?? (outcome.kind === 'delivered' ? null : `answered ${result.status}`),
+      });
+    } catch (error) {
+      // The outcome could not be recorded (the database is away): the lease runs out and the
+      // delivery is tried again, with the same webhook-id.
+      this.#options.onError?.(error, 'recording a webhook attempt');
+    }
+  }
+}

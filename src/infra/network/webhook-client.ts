@@ -1,0 +1,76 @@
+/**
+ * One webhook attempt over HTTP(S): a POST with a deadline for the whole exchange. The answer's
+ * body is read and dropped (up to a bound), so the connection can serve the next attempt. Where
+ * a connection goes is decided by `lookup`, which can refuse an address at connect time: an
+ * address checked once at registration could point elsewhere by now.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+
+export interface PostOptions {
+  timeoutMs: number;
+  lookup?: LookupFunction | undefined;
+}
+
+/** `status` null: no answer (timeout, refused, unreachable, forbidden address); `error` says why. */
+export interface PostResult {
+  status: number | null;
+  error: string | null;
+}
+
+const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+export function postWebhook(url: string, headers: Record<string, string>, body: string, options: PostOptions): Promise<PostResult> {
+  return new Promise((resolve) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return resolve({ status: null, error: 'the URL is not valid' });
+    }
+    const protocol = target.protocol === 'https:' ? 'https:' : target.protocol === 'http:' ? 'http:' : null;
+    if (!protocol) return resolve({ status: null, error: 'the URL is not http or https' });
+    const send = protocol === 'https:' ? https.request : http.request;
+    let settled = false;
+    const finish = (result: PostResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(result);
+    };
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        agent: agents[protocol],
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'customer-gateway-webhooks' },
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+      },
+      (response) => {
+        let read = 0;
+        response.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) response.destroy();
+        });
+        response.on('error', () => finish({ status: response.statusCode ?? null, error: null }));
+        response.on('close', () => finish({ status: response.statusCode ?? null, error: null }));
+      },
+    );
+    const deadline = setTimeout(() => {
+      request.destroy();
+      finish({ status: null, error: `no answer within ${options.timeoutMs} ms` });
+    }, options.timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => finish({ status: null, error: describe(error) }));
+    request.end(body);
+  });
+}
+
+function describe(error: NodeJS.ErrnoException): string {
+  if (error.code === 'EFORBIDDENADDRESS') return 'the host resolves to an address webhooks may not be sent to';
+  if (error.code === 'ECONNREFUSED') return 'connection refused';
+  if (error.code === 'ENOTFOUND') return 'the host name does not resolve';
+  if (error.code === 'ECONNRESET') return 'connection reset';
+  return error.code ? `connection failed (${error.code})` : 'connection failed';
+}

@@ -1,0 +1,155 @@
+/**
+ * Webhook delivery as the contract pins it: Standard Webhooks headers and body, verified by the
+ * `standardwebhooks` library; retries on the schedule, then FAILED; 410 disables the endpoint;
+ * a customer's events in version order per endpoint, other customers never held up.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { startWebhookReceiver, type Answer, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { CREATE_CUSTOMER, UPDATE_CUSTOMER, uniqueEmail } from '../support/customers.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+let server: TestServer;
+let receiver: WebhookReceiver;
+let answer: (delivery: ReceivedDelivery) => Answer = () => 204;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    webhookDelivery: { retrySchedule: [0.2, 0.2], timeoutMs: 1_000 },
+    eventsPollMs: 200,
+  });
+  receiver = await startWebhookReceiver((delivery) => answer(delivery));
+});
+afterAll(async () => {
+  await server.close();
+  await receiver.close();
+});
+afterEach(async () => {
+  answer = () => 204;
+  await server.database.sql.query('DELETE FROM webhook_endpoints');
+});
+
+const secret = `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Registers the receiver as an endpoint for the events after now. */
+async function registerEndpoint(eventTypes = ['customer.created', 'customer.updated'], path = ''): Promise<number> {
+  receiver.setSecret(secret);
+  const { rows } = await server.database.sql.query<{ id: number }>(
+    `INSERT INTO webhook_endpoints (url, event_types, secret, created_by, queued_through)
+     VALUES ($1, $2, $3, 'test', (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM customer_changes_id_seq)) RETURNING id`,
+    [receiver.url + path, eventTypes, secret],
+  );
+  return rows[0]!.id;
+}
+
+async function createCustomer(): Promise<string> {
+  const response = await server.graphql(CREATE_CUSTOMER, { input: { firstName: 'Hook', lastName: 'Target', email: uniqueEmail('hook') } });
+  return response.body.data!.createCustomer.customer.id;
+}
+
+async function update(id: string, input: Record<string, unknown>): Promise<number> {
+  const response = await server.graphql(UPDATE_CUSTOMER, { id, input });
+  return response.body.data!.updateCustomer.customer.version;
+}
+
+function deliveredFor(customerId: string): ReceivedDelivery[] {
+  return receiver.delivered().filter((delivery) => delivery.body.data.customerId === customerId);
+}
+
+async function deliveryRows(endpointId: number) {
+  const { rows } = await server.database.sql.query(
+    'SELECT d.status, d.attempts, d.last_status_code, d.last_error, c.version FROM webhook_deliveries d JOIN customer_changes c ON c.id = d.event_id WHERE endpoint_id = $1 ORDER BY d.id',
+    [endpointId],
+  );
+  return rows;
+}
+
+describe('webhook delivery', () => {
+  it('posts each event once, signed as Standard Webhooks says, with what changed', async () => {
+    await registerEndpoint();
+    const id = await createCustomer();
+    await update(id, { storeCredit: '12.5', notes: 'VIP' });
+    await waitFor(() => deliveredFor(id).length === 2, { what: 'two deliveries' });
+    const [created, updated] = deliveredFor(id);
+    expect(created!.verified && updated!.verified).toBe(true);
+    expect(created!.body).toMatchObject({ type: 'customer.created', data: { customerId: id, version: 1 } });
+    expect(updated!.body.type).toBe('customer.updated');
+    expect(updated!.body.data).toMatchObject({ customerId: id, version: 2, actor: expect.stringMatching(/^writer-/) });
+    expect(updated!.body.data.changes).toEqual([
+      { field: 'notes', from: null, to: 'VIP' },
+      { field: 'storeCredit', from: '0.0000', to: '12.5000' },
+    ]);
+    expect(updated!.body.timestamp).toBe(updated!.body.data.at);
+    // the webhook-id is the event's id: the CustomerChange id of the history entry
+    const history = await server.database.sql.query<{ id: string; version: number }>('SELECT id, version FROM customer_changes WHERE customer_id = $1 ORDER BY version', [id]);
+    expect([created!.webhookId, updated!.webhookId]).toEqual(history.rows.map((row) => row.id));
+    expect(created!.body.data.eventId).toBe(created!.webhookId);
+    expect(Math.abs(updated!.timestamp - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('retries a refused attempt with the same webhook-id, and holds the customer\'s next event until then', async () => {
+    const endpoint = await registerEndpoint(['customer.updated']);
+    const id = await createCustomer();
+    let refusals = 0;
+    answer = (delivery) => (delivery.body.data.customerId === id && delivery.body.data.version === 2 && refusals++ < 1 ? 500 : 204);
+    await update(id, { notes: 'v2' });
+    await update(id, { notes: 'v3' });
+    await waitFor(() => deliveredFor(id).length === 2, { what: 'both updates delivered' });
+    const attempts = receiver.received.filter((delivery) => delivery.body.data.customerId === id);
+    // v2 refused, v2 again (same id), then v3: never v3 before v2 was delivered
+    expect(attempts.map((delivery) => [delivery.body.data.version, delivery.answered])).toEqual([
+      [2, 500],
+      [2, 204],
+      [3, 204],
+    ]);
+    expect(attempts[0]!.webhookId).toBe(attempts[1]!.webhookId);
+    expect(await deliveryRows(endpoint)).toEqual([
+      expect.objectContaining({ version: 2, status: 'delivered', attempts: 2, last_status_code: 204 }),
+      expect.objectContaining({ version: 3, status: 'delivered', attempts: 1 }),
+    ]);
+  });
+
+  it('marks a delivery FAILED after the last retry, then sends the next event; a timeout counts as a failure', async () => {
+    const endpoint = await registerEndpoint(['customer.updated']);
+    const id = await createCustomer();
+    answer = (delivery) => (delivery.body.data.customerId === id && delivery.body.data.version === 2 ? (delivery.timestamp % 2 === 0 ? 503 : 'hang') : 204);
+    await update(id, { notes: 'never delivered' });
+    await update(id, { notes: 'delivered after' });
+    await waitFor(() => deliveredFor(id).length === 1, { what: 'the next event', timeoutMs: 15_000 });
+    expect(deliveredFor(id)[0]!.body.data.version).toBe(3);
+    const rows = await deliveryRows(endpoint);
+    expect(rows[0]).toMatchObject({ version: 2, status: 'failed', attempts: 3 });
+    expect(receiver.received.filter((delivery) => delivery.body.data.customerId === id && delivery.body.data.version === 2)).toHaveLength(3);
+  });
+
+  it('does not hold one customer\'s events back for another\'s failing ones', async () => {
+    await registerEndpoint(['customer.updated']);
+    const [stuck, flowing] = [await createCustomer(), await createCustomer()];
+    answer = (delivery) => (delivery.body.data.customerId === stuck ? 500 : 204);
+    await update(stuck, { notes: 'refused' });
+    await update(flowing, { notes: 'one' });
+    await update(flowing, { notes: 'two' });
+    await waitFor(() => deliveredFor(flowing).length === 2, { what: 'the other customer\'s events' });
+    expect(deliveredFor(flowing).map((delivery) => delivery.body.data.version)).toEqual([2, 3]);
+  });
+
+  it('disables an endpoint that answers 410 Gone and sends it nothing more', async () => {
+    const endpoint = await registerEndpoint(['customer.updated']);
+    const id = await createCustomer();
+    answer = () => 410;
+    await update(id, { notes: 'gone' });
+    await waitFor(async () => (await server.database.sql.query('SELECT enabled FROM webhook_endpoints WHERE id = $1', [endpoint])).rows[0]?.enabled === false, {
+      what: 'the endpoint to be disabled',
+    });
+    expect(await deliveryRows(endpoint)).toEqual([expect.objectContaining({ status: 'failed', attempts: 1, last_status_code: 410 })]);
+    const before = receiver.received.length;
+    answer = () => 204;
+    // another endpoint, still enabled, shows when the next event has been sent
+    const other = await registerEndpoint(['customer.updated'], '?other');
+    await update(id, { notes: 'after' });
+    await waitFor(async () => (await deliveryRows(other)).some((row) => row.status === 'delivered'), { what: 'the other endpoint\'s delivery' });
+    expect(await deliveryRows(endpoint)).toHaveLength(1);
+    expect(receiver.received.length).toBe(before + 1);
+  });
+});
