@@ -8,7 +8,7 @@ import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
-import type { Principal, Scope } from '../domain/principal.ts';
+import { SCOPES, type Principal, type Scope } from '../domain/principal.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
 export interface Context {
@@ -66,10 +66,7 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { description: 'The items of this page, each with its cursor.', complexity: { field: 0, multiplier: 1 } },
   },
   scopeAuth: {
-    authScopes: (ctx) => ({
-      'customers:read': ctx.principal?.scopes.has('customers:read') ?? false,
-      'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
-    }),
+    authScopes: (ctx) => Object.fromEntries(SCOPES.map((scope) => [scope, ctx.principal?.scopes.has(scope) ?? false])) as ScopeFlags,
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
     unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
   },
