@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
+import { WEBHOOK_MAX_ENDPOINTS } from './domain/webhook-endpoints.ts';
 import type { TrustProxy } from './http/client-address.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
@@ -68,6 +69,8 @@ const schema = z.object({
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
   IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean.optional(),
+  WEBHOOK_MAX_ENDPOINTS: positiveInt(100_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -106,6 +109,10 @@ export interface ServerSettings {
   readinessCacheMs: number;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerTokenPerDay: number;
+  /** Webhook receivers may be on loopback, private and other non-public addresses (tests, local development). */
+  webhookAllowPrivateNetworks: boolean;
+  /** Webhook endpoints allowed at once. */
+  webhookMaxEndpoints: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -114,7 +121,7 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
+const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection' | 'corsOrigins'> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -131,6 +138,8 @@ const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 're
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+  webhookAllowPrivateNetworks: false,
+  webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,
 };
 
 /**
@@ -152,6 +161,8 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
+    webhookAllowPrivateNetworks: given.webhookAllowPrivateNetworks ?? DEFAULTS.webhookAllowPrivateNetworks,
+    webhookMaxEndpoints: given.webhookMaxEndpoints ?? DEFAULTS.webhookMaxEndpoints,
   };
 }
 
@@ -219,6 +230,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
     idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
   });
   return {
     ...settings,

@@ -44,6 +44,8 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
+    webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
+    webhookMaxEndpoints: config.webhookMaxEndpoints,
     isShuttingDown: parts.isShuttingDown,
     metrics: parts.metrics,
     poolSize: config.poolSize,

@@ -81,6 +81,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const settings = withDefaults({ ...deps, rateLimit: deps.rateLimit || undefined });
   const { limits } = settings;
   const logger = deps.logger ?? createLogger('silent');
+  const webhooks = { allowPrivateNetworks: settings.webhookAllowPrivateNetworks, maxEndpoints: settings.webhookMaxEndpoints };
   const rateLimit =
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
@@ -158,6 +159,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       db,
       principal: requestState(request).principal,
       idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
+      webhooks,
     }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });

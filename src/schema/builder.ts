@@ -9,6 +9,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
 import { SCOPES, type Principal, type Scope } from '../domain/principal.ts';
+import type { WebhookSettings } from '../domain/webhook-endpoints.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
 export interface Context {
@@ -17,6 +18,8 @@ export interface Context {
   principal: Principal | null;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerDay: number;
+  /** Which receivers webhook endpoints may have, and how many endpoints there may be. */
+  webhooks: WebhookSettings;
 }
 
 type ScopeFlags = { [scope in Scope]: boolean };
