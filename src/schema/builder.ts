@@ -34,6 +34,7 @@ export const builder = new SchemaBuilder<{
     EmailAddress: { Input: string; Output: string };
     IP: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
+    URL: { Input: URL; Output: URL | string };
     /** Canonical text with 4 places on input; Prisma's Decimal or text on output. */
     Decimal: { Input: string; Output: { toFixed(places: number): string } | string };
   };
@@ -75,9 +76,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`.' });
+builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`; webhook endpoints need `webhooks:manage`.' });
 builder.mutationType({
   description:
-    'Writes; each needs a token with `customers:write`. Errors about the input come back typed in the payload ' +
-    '(`errors`), all of them at once, and then nothing is written.',
+    'Writes; customer writes need a token with `customers:write`, webhook endpoint changes one with `webhooks:manage`. ' +
+    'Errors about the input come back typed in the payload (`errors`), all of them at once, and then nothing is written.',
 });
