@@ -112,7 +112,7 @@ export function parseEndpointId(id: string): number | null {
 
 const endpointNotFound = (path: string): DomainError => ({ code: 'NOT_FOUND', path: [path], message: 'No webhook endpoint has this id' });
 
-/** Deletes the endpoint and its delivery log; what is still pending for it is not sent. */
+/** Deletes the endpoint and its delivery log, pending deliveries included. */
 export async function deleteWebhookEndpoint(db: Database, id: string): Promise<{ deletedId: string | null; errors: DomainError[] }> {
   const numeric = parseEndpointId(id);
   if (numeric === null || !(await deleteEndpoint(db, numeric))) return { deletedId: null, errors: [endpointNotFound('id')] };

@@ -93,7 +93,7 @@ builder.mutationField('createWebhookEndpoint', (t) =>
 builder.mutationField('deleteWebhookEndpoint', (t) =>
   t.field({
     type: DeleteWebhookEndpointPayload,
-    description: 'Deletes an endpoint and its delivery log; what was still pending for it is not sent. Needs `webhooks:manage`.',
+    description: 'Deletes an endpoint and its delivery log, pending deliveries included. Needs `webhooks:manage`.',
     authScopes: { 'webhooks:manage': true },
     args: { id: t.arg.id({ required: true, description: 'The endpoint\'s id.' }) },
     resolve: async (_root, { id }, ctx) => {
