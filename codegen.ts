@@ -31,6 +31,7 @@ export function clientCodegenConfig(options: { schema: string; output: string })
             EmailAddress: 'string',
             IP: 'string',
             JSON: 'unknown',
+            URL: 'string',
           },
           enumType: 'string-literal',
           useTypeImports: true,

@@ -1,6 +1,6 @@
 /**
  * API tokens from the command line:
- *   token create --name NAME --scopes customers:read[,customers:write]   prints the token alone
+ *   token create --name NAME --scopes customers:read[,customers:write][,webhooks:manage]   prints the token alone
  *   token list                                                          one line per token
  *   token revoke NAME|ID
  * Uses DATABASE_URL, or the embedded database when it is unset.

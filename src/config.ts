@@ -7,6 +7,7 @@ import { IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY } from './domain/idempotency.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from './domain/passwords.ts';
 import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/webhook-rules.ts';
+import { WEBHOOK_MAX_ENDPOINTS } from './domain/webhook-endpoints.ts';
 import type { TrustProxy } from './http/client-address.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
 
@@ -85,6 +86,8 @@ const schema = z.object({
     .optional(),
   WEBHOOK_CONCURRENCY: positiveInt(1_000).optional(),
   EVENTS_POLL_MS: z.coerce.number().int().min(50).max(600_000).optional(),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean.optional(),
+  WEBHOOK_MAX_ENDPOINTS: positiveInt(100_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -127,6 +130,10 @@ export interface ServerSettings {
   webhookDelivery: WebhookDeliverySettings;
   /** How often followers of the change log look for news without being told. */
   eventsPollMs: number;
+  /** Webhook receivers may be on loopback, private and other non-public addresses (tests, local development). */
+  webhookAllowPrivateNetworks: boolean;
+  /** Webhook endpoints allowed at once. */
+  webhookMaxEndpoints: number;
 }
 
 export interface WebhookDeliverySettings {
@@ -165,6 +172,8 @@ const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection'
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
   webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 8 },
   eventsPollMs: 1_000,
+  webhookAllowPrivateNetworks: false,
+  webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,
 };
 
 /**
@@ -188,6 +197,8 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
     webhookDelivery: filled(DEFAULTS.webhookDelivery, given.webhookDelivery),
     eventsPollMs: given.eventsPollMs ?? DEFAULTS.eventsPollMs,
+    webhookAllowPrivateNetworks: given.webhookAllowPrivateNetworks ?? DEFAULTS.webhookAllowPrivateNetworks,
+    webhookMaxEndpoints: given.webhookMaxEndpoints ?? DEFAULTS.webhookMaxEndpoints,
   };
 }
 
@@ -262,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
     eventsPollMs: e.EVENTS_POLL_MS,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
   });
   return {
     ...settings,

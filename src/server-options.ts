@@ -46,6 +46,8 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
     webhookDelivery: config.webhookDelivery,
     eventsPollMs: config.eventsPollMs,
+    webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
+    webhookMaxEndpoints: config.webhookMaxEndpoints,
     isShuttingDown: parts.isShuttingDown,
     metrics: parts.metrics,
     poolSize: config.poolSize,

@@ -82,6 +82,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const settings = withDefaults({ ...deps, rateLimit: deps.rateLimit || undefined });
   const { limits } = settings;
   const logger = deps.logger ?? createLogger('silent');
+  const webhooks = { allowPrivateNetworks: settings.webhookAllowPrivateNetworks, maxEndpoints: settings.webhookMaxEndpoints };
   const rateLimit =
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
@@ -91,6 +92,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     webhooks: settings.webhookDelivery.enabled && {
       ...settings.webhookDelivery,
       pollMs: settings.eventsPollMs,
+      allowPrivateNetworks: settings.webhookAllowPrivateNetworks,
     },
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
@@ -172,6 +174,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       principal: requestState(request).principal,
       idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
       changeFeed: events.feed,
+      webhooks,
     }),
     plugins: plugins.filter((plugin): plugin is Plugin => plugin !== false && plugin !== undefined),
   });

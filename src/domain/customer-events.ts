@@ -1,10 +1,12 @@
-/** The change events a customer's history makes: one per committed write, typed by its version. */
+/**
+ * The change events that webhooks and the live feed send. An event is a row of the customer's
+ * history (customer_changes); its type follows from the version that write produced.
+ */
 
 export const EVENT_TYPES = ['customer.created', 'customer.updated'] as const;
-
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Version 1 is the creation; every later version an update. */
+/** The type of the event whose write produced `version`: the creation is version 1. */
 export function eventTypeOf(version: number): EventType {
   return version === 1 ? 'customer.created' : 'customer.updated';
 }

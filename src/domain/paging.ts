@@ -1,12 +1,12 @@
 /**
- * Pages of a list (customers, a customer's history): the one page-size rule and the one cursor
- * format. Cursors are opaque to clients; inside, the kind of list and the key of the last item
- * seen, since every list here pages by one integer key.
+ * Pages of a list (customers, a customer's history, an endpoint's webhook deliveries): the one
+ * page-size rule and the one cursor format. Cursors are opaque to clients; inside, the kind of
+ * list and the key of the last item seen, since every list here pages by one integer key.
  */
 
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
 
-export type CursorKind = 'customer' | 'change';
+export type CursorKind = 'customer' | 'change' | 'delivery';
 
 /** A page argument no page can be made from; clients see it as a bad argument. */
 export class PagingError extends Error {

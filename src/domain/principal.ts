@@ -1,6 +1,7 @@
 /** Who is calling: an API token's identity and what it may do. */
 
-export const SCOPES = ['customers:read', 'customers:write'] as const;
+/** `customers:write` implies `customers:read` (tokens.ts); `webhooks:manage` stands alone. */
+export const SCOPES = ['customers:read', 'customers:write', 'webhooks:manage'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {

@@ -9,7 +9,6 @@
  *    while an earlier one is pending for it. A replica killed mid-attempt leaves a lease that
  *    runs out, and the delivery is tried again, with the same webhook-id.
  */
-import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../infra/database/prisma.ts';
 import {
@@ -33,8 +32,8 @@ export interface WebhookSenderOptions {
   concurrency: number;
   /** How often to look for work without being told. */
   pollMs: number;
-  /** Where connections may go: refuses forbidden addresses when set. */
-  lookup?: LookupFunction | undefined;
+  /** Receivers on loopback, private and other non-public addresses are sent to (tests, local development). */
+  allowPrivateNetworks: boolean;
   /** Each attempt's first-attempt delay from commit, in ms, for metrics and the benchmark. */
   onFirstAttempt?: (msSinceCommit: number) => void;
   onError?: (error: unknown, doing: string) => void;
@@ -198,7 +197,7 @@ export class WebhookSender {
         delivery.url,
         { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
         body,
-        { timeoutMs: this.#options.timeoutMs, lookup: this.#options.lookup },
+        { timeoutMs: this.#options.timeoutMs, publicOnly: !this.#options.allowPrivateNetworks },
       );
       const outcome = outcomeOf(result.status, delivery.attempts, this.#options.retrySchedule);
       await finishAttempt(this.#db, delivery, {

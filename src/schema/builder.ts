@@ -9,7 +9,8 @@ import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
 import type { ChangeFeed } from '../domain/change-feed.ts';
-import type { Principal, Scope } from '../domain/principal.ts';
+import { SCOPES, type Principal, type Scope } from '../domain/principal.ts';
+import type { WebhookSettings } from '../domain/webhook-endpoints.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
 export interface Context {
@@ -20,6 +21,8 @@ export interface Context {
   idempotencyKeysPerDay: number;
   /** This process's follower of the change log, which live feeds read. */
   changeFeed: ChangeFeed;
+  /** Which receivers webhook endpoints may have, and how many endpoints there may be. */
+  webhooks: WebhookSettings;
 }
 
 type ScopeFlags = { [scope in Scope]: boolean };
@@ -34,6 +37,7 @@ export const builder = new SchemaBuilder<{
     EmailAddress: { Input: string; Output: string };
     IP: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
+    URL: { Input: URL; Output: URL | string };
     /** Canonical text with 4 places on input; Prisma's Decimal or text on output. */
     Decimal: { Input: string; Output: { toFixed(places: number): string } | string };
   };
@@ -69,18 +73,15 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { description: 'The items of this page, each with its cursor.', complexity: { field: 0, multiplier: 1 } },
   },
   scopeAuth: {
-    authScopes: (ctx) => ({
-      'customers:read': ctx.principal?.scopes.has('customers:read') ?? false,
-      'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
-    }),
+    authScopes: (ctx) => Object.fromEntries(SCOPES.map((scope) => [scope, ctx.principal?.scopes.has(scope) ?? false])) as ScopeFlags,
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
     unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
   },
 });
 
-builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`.' });
+builder.queryType({ description: 'Reads. Customer data needs a token with `customers:read`; webhook endpoints need `webhooks:manage`.' });
 builder.mutationType({
   description:
-    'Writes; each needs a token with `customers:write`. Errors about the input come back typed in the payload ' +
-    '(`errors`), all of them at once, and then nothing is written.',
+    'Writes; customer writes need a token with `customers:write`, webhook endpoint changes one with `webhooks:manage`. ' +
+    'Errors about the input come back typed in the payload (`errors`), all of them at once, and then nothing is written.',
 });

@@ -9,5 +9,8 @@ import './types/customer.ts';
 import './types/customer-queries.ts';
 import './types/customer-mutations.ts';
 import './types/password-policy.ts';
+import './types/webhook-endpoint.ts';
+import './types/webhook-endpoint-queries.ts';
+import './types/webhook-endpoint-mutations.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

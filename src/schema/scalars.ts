@@ -1,11 +1,12 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { DateTimeResolver, EmailAddressResolver, IPResolver, JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver, EmailAddressResolver, IPResolver, JSONResolver, URLResolver } from 'graphql-scalars';
 import { builder } from './builder.ts';
 import { DecimalFormatError, formatDecimal, parseDecimal } from '../domain/money.ts';
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('IP', IPResolver);
 builder.addScalarType('JSON', JSONResolver);
+builder.addScalarType('URL', URLResolver);
 
 /**
  * graphql-scalars' EmailAddress, with two allowances the update rules need: surrounding white

@@ -3,7 +3,7 @@
  * `standardwebhooks` library; retries on the schedule, then FAILED; 410 disables the endpoint;
  * a customer's events in version order per endpoint, other customers never held up.
  */
-import { randomBytes } from 'node:crypto';
+import { createToken } from '../../src/domain/tokens.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startWebhookReceiver, type Answer, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -13,12 +13,16 @@ import { waitFor } from '../support/wait-for.ts';
 let server: TestServer;
 let receiver: WebhookReceiver;
 let answer: (delivery: ReceivedDelivery) => Answer = () => 204;
+let manager: string;
 
 beforeAll(async () => {
   server = await startTestServer({
     webhookDelivery: { retrySchedule: [0.2, 0.2], timeoutMs: 1_000 },
+    // the receiver listens on 127.0.0.1
+    webhookAllowPrivateNetworks: true,
     eventsPollMs: 200,
   });
+  manager = (await createToken(server.database.db, 'hook-manager', ['webhooks:manage'])).secret;
   receiver = await startWebhookReceiver((delivery) => answer(delivery));
 });
 afterAll(async () => {
@@ -30,17 +34,19 @@ afterEach(async () => {
   await server.database.sql.query('DELETE FROM webhook_endpoints');
 });
 
-const secret = `whsec_${randomBytes(32).toString('base64')}`;
+const CREATE_ENDPOINT = /* GraphQL */ `
+  mutation ($input: CreateWebhookEndpointInput!) {
+    createWebhookEndpoint(input: $input) { endpoint { id } secret errors { code path message } }
+  }
+`;
 
-/** Registers the receiver as an endpoint for the events after now. */
-async function registerEndpoint(eventTypes = ['customer.created', 'customer.updated'], path = ''): Promise<number> {
-  receiver.setSecret(secret);
-  const { rows } = await server.database.sql.query<{ id: number }>(
-    `INSERT INTO webhook_endpoints (url, event_types, secret, created_by, queued_through)
-     VALUES ($1, $2, $3, 'test', (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM customer_changes_id_seq)) RETURNING id`,
-    [receiver.url + path, eventTypes, secret],
-  );
-  return rows[0]!.id;
+/** Registers the receiver through the API, for the events after now. */
+async function registerEndpoint(eventTypes = ['CUSTOMER_CREATED', 'CUSTOMER_UPDATED'], path = ''): Promise<number> {
+  const response = await server.graphql(CREATE_ENDPOINT, { input: { url: receiver.url + path, eventTypes } }, { token: manager });
+  const { endpoint, secret, errors } = response.body.data!.createWebhookEndpoint;
+  expect(errors).toEqual([]);
+  receiver.setSecret(secret, path);
+  return Number(endpoint.id);
 }
 
 async function createCustomer(): Promise<string> {
@@ -66,6 +72,30 @@ async function deliveryRows(endpointId: number) {
 }
 
 describe('webhook delivery', () => {
+  it('refuses at delivery a receiver whose address is not public, unless private networks are allowed', async () => {
+    // Registration refuses such a URL; a name can still resolve elsewhere later. Here the row is
+    // written directly, as if 127.0.0.1 had been a public address when it was registered.
+    const strict = await startTestServer({ eventsPollMs: 200, webhookDelivery: { retrySchedule: [60] } });
+    try {
+      const { rows } = await strict.database.sql.query<{ id: number }>(
+        `INSERT INTO webhook_endpoints (url, event_types, secret, created_by, queued_through)
+         VALUES ($1, '{customer.created}', 'whsec_${Buffer.alloc(32).toString('base64')}', 'test', 0) RETURNING id`,
+        [`${receiver.url}?strict`],
+      );
+      const before = receiver.received.length;
+      const created = await strict.graphql(CREATE_CUSTOMER, { input: { firstName: 'Strict', lastName: 'Server', email: uniqueEmail('strict') } });
+      expect(created.body.data!.createCustomer.customer.version).toBe(1);
+      const row = await waitFor(async () => {
+        const found = await strict.database.sql.query('SELECT status, attempts, last_error FROM webhook_deliveries WHERE endpoint_id = $1', [rows[0]!.id]);
+        return found.rows[0]?.attempts >= 1 ? found.rows[0] : null;
+      }, { what: 'an attempt' });
+      expect(row).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringMatching(/may not be sent to/) });
+      expect(receiver.received.length).toBe(before);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('posts each event once, signed as Standard Webhooks says, with what changed', async () => {
     await registerEndpoint();
     const id = await createCustomer();
@@ -89,7 +119,7 @@ describe('webhook delivery', () => {
   });
 
   it('retries a refused attempt with the same webhook-id, and holds the customer\'s next event until then', async () => {
-    const endpoint = await registerEndpoint(['customer.updated']);
+    const endpoint = await registerEndpoint(['CUSTOMER_UPDATED']);
     const id = await createCustomer();
     let refusals = 0;
     answer = (delivery) => (delivery.body.data.customerId === id && delivery.body.data.version === 2 && refusals++ < 1 ? 500 : 204);
@@ -111,7 +141,7 @@ describe('webhook delivery', () => {
   });
 
   it('marks a delivery FAILED after the last retry, then sends the next event; a timeout counts as a failure', async () => {
-    const endpoint = await registerEndpoint(['customer.updated']);
+    const endpoint = await registerEndpoint(['CUSTOMER_UPDATED']);
     const id = await createCustomer();
     answer = (delivery) => (delivery.body.data.customerId === id && delivery.body.data.version === 2 ? (delivery.timestamp % 2 === 0 ? 503 : 'hang') : 204);
     await update(id, { notes: 'never delivered' });
@@ -124,7 +154,7 @@ describe('webhook delivery', () => {
   });
 
   it('does not hold one customer\'s events back for another\'s failing ones', async () => {
-    await registerEndpoint(['customer.updated']);
+    await registerEndpoint(['CUSTOMER_UPDATED']);
     const [stuck, flowing] = [await createCustomer(), await createCustomer()];
     answer = (delivery) => (delivery.body.data.customerId === stuck ? 500 : 204);
     await update(stuck, { notes: 'refused' });
@@ -135,7 +165,7 @@ describe('webhook delivery', () => {
   });
 
   it('disables an endpoint that answers 410 Gone and sends it nothing more', async () => {
-    const endpoint = await registerEndpoint(['customer.updated']);
+    const endpoint = await registerEndpoint(['CUSTOMER_UPDATED']);
     const id = await createCustomer();
     answer = () => 410;
     await update(id, { notes: 'gone' });
@@ -146,7 +176,7 @@ describe('webhook delivery', () => {
     const before = receiver.received.length;
     answer = () => 204;
     // another endpoint, still enabled, shows when the next event has been sent
-    const other = await registerEndpoint(['customer.updated'], '?other');
+    const other = await registerEndpoint(['CUSTOMER_UPDATED'], '?other');
     await update(id, { notes: 'after' });
     await waitFor(async () => (await deliveryRows(other)).some((row) => row.status === 'delivered'), { what: 'the other endpoint\'s delivery' });
     expect(await deliveryRows(endpoint)).toHaveLength(1);

@@ -31,12 +31,15 @@ export interface WebhookReceiver {
   received: ReceivedDelivery[];
   /** Attempts that were answered 2xx. */
   delivered(): ReceivedDelivery[];
-  setSecret(secret: string): void;
+  /** The secret of the endpoint registered at `url + path`; each endpoint's deliveries verify with its own. */
+  setSecret(secret: string, path?: string): void;
   close(): Promise<void>;
 }
 
+const PATH = '/hooks';
+
 export async function startWebhookReceiver(answer: (delivery: ReceivedDelivery) => Answer = () => 204): Promise<WebhookReceiver> {
-  let verifier: Webhook | null = null;
+  const verifiers = new Map<string, Webhook>();
   const received: ReceivedDelivery[] = [];
   const hanging = new Set<IncomingMessage>();
   const server: Server = createServer(async (request, response) => {
@@ -50,8 +53,9 @@ export async function startWebhookReceiver(answer: (delivery: ReceivedDelivery) 
     };
     let verified = false;
     try {
+      const verifier = verifiers.get(request.url ?? '');
       verifier?.verify(raw, headers);
-      verified = verifier !== null;
+      verified = verifier !== undefined;
     } catch {
       verified = false;
     }
@@ -74,11 +78,11 @@ export async function startWebhookReceiver(answer: (delivery: ReceivedDelivery) 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`,
     received,
     delivered: () => received.filter((delivery) => delivery.answered !== null && delivery.answered >= 200 && delivery.answered < 300),
-    setSecret(secret) {
-      verifier = new Webhook(secret);
+    setSecret(secret, path = '') {
+      verifiers.set(`${PATH}${path}`, new Webhook(secret));
     },
     async close() {
       for (const request of hanging) request.socket.destroy();

@@ -1,6 +1,6 @@
-/** The settings added for rate limiting by address and for the database's statement timeout. */
+/** Settings read from the environment: rate limiting by address, the statement timeout, webhook receivers. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, withDefaults } from '../../src/config.ts';
 import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
 import type { Database } from '../../src/infra/database/prisma.ts';
 import { createLogger } from '../../src/http/logging.ts';
@@ -38,5 +38,20 @@ describe('configuration', () => {
     expect(options.rateLimit).toMatchObject({ requests: 0, anonymousRequests: 120, windowMs: 30_000 });
     expect(options.trustProxy).toBe(1);
     expect(serverOptions(loadConfig({ RATE_LIMIT_REQUESTS: '0', ANONYMOUS_RATE_LIMIT_REQUESTS: '0' }), parts).rateLimit).toBe(false);
+  });
+
+  it('refuses webhook receivers on non-public networks and allows 20 endpoints unless told otherwise, for a process and a server alike', () => {
+    expect(loadConfig({})).toMatchObject({ webhookAllowPrivateNetworks: false, webhookMaxEndpoints: 20 });
+    expect(withDefaults({})).toMatchObject({ webhookAllowPrivateNetworks: false, webhookMaxEndpoints: 20 });
+  });
+
+  it('reads WEBHOOK_ALLOW_PRIVATE_NETWORKS and WEBHOOK_MAX_ENDPOINTS and hands them to the server', () => {
+    const config = loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_MAX_ENDPOINTS: '3' });
+    expect(config).toMatchObject({ webhookAllowPrivateNetworks: true, webhookMaxEndpoints: 3 });
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).webhookAllowPrivateNetworks).toBe(false);
+    const parts = { db: {} as Database, logger: createLogger('silent'), rateLimitStore: new MemoryRateLimitStore() };
+    expect(serverOptions(config, parts)).toMatchObject({ webhookAllowPrivateNetworks: true, webhookMaxEndpoints: 3 });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'sometimes' })).toThrow(ConfigError);
+    for (const wrong of ['0', '-1', '2.5', 'many']) expect(() => loadConfig({ WEBHOOK_MAX_ENDPOINTS: wrong }), wrong).toThrow(ConfigError);
   });
 });

@@ -27,17 +27,22 @@ const PINNED = /* GraphQL */ `
   scalar IP
   scalar JSON
   scalar Decimal
+  scalar URL
 
   type Query {
     customer(id: ID!): Customer
     customers(first: Int = 20, after: String, filter: CustomerFilter): CustomerConnection!
     passwordPolicy: PasswordPolicy!
+    webhookEndpoints: [WebhookEndpoint!]!
   }
 
   type Mutation {
     createCustomer(input: CreateCustomerInput!, idempotencyKey: String): CreateCustomerPayload!
     updateCustomer(id: ID!, input: UpdateCustomerInput!, expectedVersion: Int, idempotencyKey: String): UpdateCustomerPayload!
     updateCustomers(items: [UpdateCustomersItem!]!, idempotencyKey: String): UpdateCustomersPayload!
+    createWebhookEndpoint(input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
+    deleteWebhookEndpoint(id: ID!): DeleteWebhookEndpointPayload!
+    redeliverWebhookEvents(endpointId: ID!, afterEventId: ID): RedeliverWebhookEventsPayload!
   }
 
   input AuthenticationInput {
@@ -119,6 +124,24 @@ const PINNED = /* GraphQL */ `
   type UpdateCustomersPayload { customers: [Customer!]  errors: [UpdateCustomerError!]! }
   type CustomerChange { id: ID!  at: DateTime!  actor: String!  version: Int!  changes: [FieldChange!]! }
   type FieldChange { field: String!  from: JSON  to: JSON }
+
+  # "Change events: webhooks and a live feed" (endpoint management)
+  enum CustomerEventType { CUSTOMER_CREATED CUSTOMER_UPDATED }
+  input CreateWebhookEndpointInput { url: URL!  eventTypes: [CustomerEventType!] }
+  type CreateWebhookEndpointPayload { endpoint: WebhookEndpoint  secret: String  errors: [ValidationError!]! }
+  type DeleteWebhookEndpointPayload { deletedId: ID  errors: [ValidationError!]! }
+  type RedeliverWebhookEventsPayload { queued: Int!  errors: [ValidationError!]! }
+  type WebhookEndpoint {
+    id: ID!  url: URL!  eventTypes: [CustomerEventType!]!  enabled: Boolean!  createdAt: DateTime!
+    deliveries(first: Int = 20, after: String, status: WebhookDeliveryStatus): WebhookDeliveryConnection!
+  }
+  enum WebhookDeliveryStatus { PENDING DELIVERED FAILED }
+  type WebhookDelivery {
+    id: ID!  eventId: ID!  eventType: CustomerEventType!  status: WebhookDeliveryStatus!  attempts: Int!
+    lastStatusCode: Int  lastError: String  lastAttemptAt: DateTime  nextAttemptAt: DateTime  deliveredAt: DateTime
+  }
+  type WebhookDeliveryConnection { edges: [WebhookDeliveryEdge!]! pageInfo: PageInfo! }
+  type WebhookDeliveryEdge { cursor: String! node: WebhookDelivery! }
 
   # Yours to shape, but they must exist.
   type CustomerConnection { edges: [CustomerEdge!]! pageInfo: PageInfo! }

@@ -24,6 +24,11 @@ describe('effectiveScopes', () => {
     expect(effectiveScopes(['customers:read'])).toEqual(new Set(['customers:read']));
   });
 
+  it('webhooks:manage stands alone: customers:write does not imply it, nor does it imply customer reads', () => {
+    expect(effectiveScopes(['customers:write'])).not.toContain('webhooks:manage');
+    expect(effectiveScopes(['webhooks:manage'])).toEqual(new Set(['webhooks:manage']));
+  });
+
   it('ignores scopes it does not know, and grants nothing for none', () => {
     expect(effectiveScopes(['customers:admin', 'customers:read', 'CUSTOMERS:WRITE'])).toEqual(new Set(['customers:read']));
     expect(effectiveScopes([])).toEqual(new Set());

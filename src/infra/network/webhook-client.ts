@@ -6,11 +6,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { isForbiddenAddress, publicOnlyLookup } from './address-policy.ts';
 
 export interface PostOptions {
   timeoutMs: number;
-  lookup?: LookupFunction | undefined;
+  /** Only public addresses: a host that is, or resolves to, any other is refused before connecting. */
+  publicOnly: boolean;
 }
 
 /** `status` null: no answer (timeout, refused, unreachable, forbidden address); `error` says why. */
@@ -21,6 +23,7 @@ export interface PostResult {
 
 const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }) };
 const MAX_ANSWER_BYTES = 64 * 1024;
+const FORBIDDEN = 'the host is, or resolves to, an address webhooks may not be sent to';
 
 export function postWebhook(url: string, headers: Record<string, string>, body: string, options: PostOptions): Promise<PostResult> {
   return new Promise((resolve) => {
@@ -32,6 +35,11 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
     }
     const protocol = target.protocol === 'https:' ? 'https:' : target.protocol === 'http:' ? 'http:' : null;
     if (!protocol) return resolve({ status: null, error: 'the URL is not http or https' });
+    // Node asks `lookup` only for names: an address written in the URL is checked here.
+    const literal = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (options.publicOnly && isIP(literal) !== 0 && isForbiddenAddress(literal)) {
+      return resolve({ status: null, error: FORBIDDEN });
+    }
     const send = protocol === 'https:' ? https.request : http.request;
     let settled = false;
     const finish = (result: PostResult) => {
@@ -46,7 +54,7 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
         method: 'POST',
         agent: agents[protocol],
         headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'customer-gateway-webhooks' },
-        ...(options.lookup ? { lookup: options.lookup } : {}),
+        ...(options.publicOnly ? { lookup: publicOnlyLookup } : {}),
       },
       (response) => {
         let read = 0;
@@ -68,7 +76,7 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
 }
 
 function describe(error: NodeJS.ErrnoException): string {
-  if (error.code === 'EFORBIDDENADDRESS') return 'the host resolves to an address webhooks may not be sent to';
+  if (error.code === 'EFORBIDDENADDRESS') return FORBIDDEN;
   if (error.code === 'ECONNREFUSED') return 'connection refused';
   if (error.code === 'ENOTFOUND') return 'the host name does not resolve';
   if (error.code === 'ECONNRESET') return 'connection reset';

@@ -28,6 +28,11 @@ export function toErrorShapes(errors: readonly DomainError[]): ErrorShape[] {
   return errors.map((error) => ({ ...error, typename: TYPENAME_BY_CODE[error.code] }));
 }
 
+/** For payloads whose errors are all ValidationErrors (the webhook mutations), whatever their code. */
+export function toValidationErrors(errors: readonly DomainError[]): ErrorShape[] {
+  return errors.map((error) => ({ ...error, typename: 'ValidationError' }));
+}
+
 /**
  * A write's refusals that no payload error type describes, as top-level errors: too many new
  * idempotency keys (429 RATE_LIMITED, as for too many requests, with Retry-After), and a completed
@@ -46,9 +51,9 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   values: {
     INVALID: { description: 'The value is not acceptable for this field (format, range, or a contradiction).' },
     REQUIRED: { description: 'The field must have a value: it was left out, null or blank.' },
-    TOO_LONG: { description: 'The value has more characters than the field allows.' },
+    TOO_LONG: { description: 'The value has more characters than the field allows, or there would be more items than allowed (batch items, webhook endpoints).' },
     TAKEN: { description: 'Another customer already uses this email address (compared without regard to case).' },
-    NOT_FOUND: { description: 'No customer has this id.' },
+    NOT_FOUND: { description: 'Nothing has this id: no customer, or no webhook endpoint (see `path`).' },
     PASSWORD_MISMATCH: { description: '`passwordConfirmation` differs from `password`.' },
     PASSWORD_TOO_WEAK: { description: 'The password does not meet the password policy (see the `passwordPolicy` query).' },
     VERSION_CONFLICT: { description: 'The customer changed since the version given as `expectedVersion`.' },
