@@ -46,7 +46,7 @@ export class ChangeEvents {
           this.webhooks?.wake();
         },
       },
-      { heartbeat: options.heartbeat },
+      { heartbeat: options.heartbeat, applicationName: 'customer-gateway-events' },
     );
   }
 

@@ -38,6 +38,8 @@ export const DEFAULT_HEARTBEAT: Heartbeat = { intervalMs: 5_000, timeoutMs: 5_00
 export interface ListenOptions {
   /** `false`: none, for tests of what happens without them. */
   heartbeat?: Heartbeat | false;
+  /** How the connection shows in pg_stat_activity (default customer-gateway-listener). */
+  applicationName?: string;
 }
 
 const RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
@@ -74,7 +76,7 @@ export function listen(config: pg.ClientConfig, channel: string, handlers: Liste
   const connect = async () => {
     const next = new pg.Client({
       ...config,
-      application_name: 'customer-gateway-listener',
+      application_name: options.applicationName ?? 'customer-gateway-listener',
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     });
