@@ -1,5 +1,6 @@
 /** The results of a bench: one entry per variant and connection count, as a table and as JSON. */
 import type { StartupResult } from './startup.ts';
+import type { WebhookFigures } from './webhooks.ts';
 import type { Variant } from './workloads.ts';
 
 export interface Entry {
@@ -32,6 +33,8 @@ export interface Entry {
   rssPeakMb: number | null;
   /** For runs with password changes: their share of measured successes and their latencies. */
   password?: { share: number; requests: number; p50: number | null; p99: number | null };
+  /** gateway-webhook: what the endpoint received (bench/webhooks.ts). */
+  webhooks?: WebhookFigures;
   /** Writes the database shows for this run against successful responses (warm-up included). */
   writes: { acknowledged: number; applied: number; unanswered: number; match: boolean } | null;
   ratioToLimit: number | null;
@@ -95,6 +98,14 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
           `(${entry.password.requests}, p50 ${fixed(entry.password.p50, 2)} ms, p99 ${fixed(entry.password.p99, 2)} ms)`,
       );
     }
+  }
+  for (const entry of entries) {
+    const hooks = entry.webhooks;
+    if (!hooks) continue;
+    notes.push(
+      `${entry.variant} @${entry.connections}: ${hooks.delivered} of ${hooks.events} events delivered (${hooks.duplicates} duplicates); ` +
+        `commit to first attempt p50 ${fixed(hooks.p50Ms, 0)} ms, p95 ${fixed(hooks.p95Ms, 0)} ms, p99 ${fixed(hooks.p99Ms, 0)} ms; queue drained ${hooks.drainMs} ms after the load`,
+    );
   }
   const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && typeof entry.rssPeakMb === 'number');
   for (const entry of memory) {

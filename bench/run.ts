@@ -18,6 +18,7 @@ import { drive } from './load.ts';
 import { atExit, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
 import { addRatios, formatTable, percentile, type Entry } from './report.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
+import { registerBenchEndpoint } from './webhooks.ts';
 import { VARIANTS, workload, type Variant } from './workloads.ts';
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -131,6 +132,7 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
     return { ...entry, skipped: server.unavailable };
   }
 
+  const endpoint = variant === 'gateway-webhook' ? await registerBenchEndpoint(database.client, say) : null;
   let peakRss = 0;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, rssMb(server.pid) ?? 0);
@@ -169,6 +171,10 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
     });
     clearInterval(sampler);
     peakRss = Math.max(peakRss, rssMb(server.pid) ?? 0);
+    if (endpoint) {
+      say('waiting for the webhook queue to drain');
+      entry.webhooks = await endpoint.drain();
+    }
     await server.stop();
 
     const applied = (await appliedWrites(database.client)) - writesBefore;
@@ -210,6 +216,7 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
   } finally {
     clearInterval(sampler);
     await server.stop();
+    await endpoint?.close();
   }
 }
 

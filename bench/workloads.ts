@@ -4,11 +4,11 @@
  * every successful request is exactly one write (version + 1), even for the gateway, which skips
  * writes that change nothing.
  */
-export const VARIANTS = ['limit', 'prisma', 'postgraphile', 'gateway', 'password', 'mixed'] as const;
+export const VARIANTS = ['limit', 'prisma', 'postgraphile', 'gateway', 'gateway-webhook', 'password', 'mixed'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** The server script under bench/servers/ each variant runs. */
-export type ServerName = 'limit' | 'prisma' | 'postgraphile' | 'gateway';
+export type ServerName = 'limit' | 'prisma' | 'postgraphile' | 'gateway' | 'webhook-receiver';
 
 export type RequestKind = 'update' | 'password';
 
@@ -87,6 +87,8 @@ export function workload(variant: Variant, token: string): Workload {
     case 'prisma':
       return bare(variant);
     case 'gateway':
+    // The same updates, with one webhook endpoint registered (bench/webhooks.ts).
+    case 'gateway-webhook':
       return gateway(token, 0);
     case 'password':
       return gateway(token, 1);

@@ -170,7 +170,7 @@ const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection'
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
-  webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 8 },
+  webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 32 },
   eventsPollMs: 1_000,
   webhookAllowPrivateNetworks: false,
   webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,

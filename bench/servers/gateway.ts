@@ -35,6 +35,8 @@ const config = loadConfig({
   DATABASE_URL: databaseUrl(),
   DATABASE_POOL_SIZE: String(POOL_SIZE),
   RATE_LIMIT_REQUESTS: UNTHROTTLED,
+  // The gateway-webhook variant's receiver listens on loopback.
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 });
 const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.

@@ -27,6 +27,11 @@ export interface ChangeFeedOptions {
   pollMs?: number;
   /** Rows per read (default 500). */
   pageSize?: number;
+  /**
+   * The least time from one read's start to the next (default 20 ms): under a stream of writes
+   * the feed reads every few milliseconds a stretch of many changes, not one read per change.
+   */
+  minIntervalMs?: number;
   /** Asked when the log cannot be read; the feed tries again at the next poll. */
   onError?: (error: unknown) => void;
 }
@@ -40,6 +45,11 @@ export class ChangeFeed {
   readonly #pageSize: number;
   readonly #onError: (error: unknown) => void;
   readonly #followers = new Set<Follower>();
+  /** Followers that take the changes themselves; the others only need to know how far the log is settled. */
+  readonly #readers = new Set<Follower>();
+  readonly #minIntervalMs: number;
+  #lastReadAt = 0;
+  #delayed: NodeJS.Timeout | undefined;
   #position: bigint | null = null;
   #reading: Promise<void> | null = null;
   #again = false;
@@ -53,6 +63,7 @@ export class ChangeFeed {
     this.#db = db;
     this.#pollMs = options.pollMs ?? 1_000;
     this.#pageSize = options.pageSize ?? 500;
+    this.#minIntervalMs = options.minIntervalMs ?? 20;
     this.#onError = options.onError ?? (() => {});
   }
 
@@ -63,13 +74,17 @@ export class ChangeFeed {
 
   /**
    * Hands every stretch read from now on to `follower`, and gives the position it starts from:
-   * the follower gets every change after it. Call the returned function to stop.
+   * the follower gets every change after it. With `changes: false` the stretches come without
+   * their changes (only how far the log is settled), and the feed reads none for it. Call the
+   * returned function to stop.
    */
-  async follow(follower: Follower): Promise<{ from: bigint; stop: () => void }> {
+  async follow(follower: Follower, { changes = true }: { changes?: boolean } = {}): Promise<{ from: bigint; stop: () => void }> {
     if (this.#stopped) throw new Error('the change feed is stopped');
     this.#followers.add(follower);
+    if (changes) this.#readers.add(follower);
     const stop = () => {
       this.#followers.delete(follower);
+      this.#readers.delete(follower);
       if (this.#followers.size === 0) this.#sleep();
     };
     try {
@@ -97,10 +112,19 @@ export class ChangeFeed {
   /** Something was written: read the log soon. */
   nudge(): void {
     if (this.#followers.size === 0 || this.#stopped) return;
-    if (this.#reading) {
+    if (this.#reading || this.#delayed) {
       this.#again = true;
       return;
     }
+    const wait = this.#lastReadAt + this.#minIntervalMs - Date.now();
+    if (wait > 0 && this.#position !== null) {
+      this.#delayed = setTimeout(() => {
+        this.#delayed = undefined;
+        this.nudge();
+      }, wait);
+      return;
+    }
+    this.#lastReadAt = Date.now();
     this.#reading = this.#read().finally(() => {
       this.#reading = null;
       if (this.#again) {
@@ -112,6 +136,7 @@ export class ChangeFeed {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#delayed);
     for (const follower of this.#followers) follower(null);
     this.#followers.clear();
     this.#sleep();
@@ -146,7 +171,7 @@ export class ChangeFeed {
         const page = await readLog(this.#db, {
           after,
           through: head.position,
-          limit: this.#position === null ? 0 : this.#pageSize,
+          limit: this.#position === null || this.#readers.size === 0 ? 0 : this.#pageSize,
           running,
         });
         if (!page.settled) {

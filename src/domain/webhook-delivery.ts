@@ -13,10 +13,11 @@ import { Webhook } from 'standardwebhooks';
 import type { Database } from '../infra/database/prisma.ts';
 import {
   anyEnabledEndpoint,
-  finishAttempt,
+  finishAttempts,
   nextDue,
   queueEvents,
   takeDue,
+  type AttemptRecord,
   type TakenDelivery,
 } from '../infra/database/webhook-delivery-statements.ts';
 import { postWebhook } from '../infra/network/webhook-client.ts';
@@ -53,6 +54,9 @@ export class WebhookSender {
   #sending: Promise<void> | null = null;
   #sendAgain = false;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Ends of attempts not yet recorded: written together, one statement for all that are ready. */
+  #ended: Array<{ record: AttemptRecord; recorded: () => void }> = [];
+  #recording: Promise<void> | null = null;
   #timer: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -89,7 +93,8 @@ export class WebhookSender {
       try {
         const wanted = await anyEnabledEndpoint(this.#db);
         if (wanted && !this.#following && !this.#stopped) {
-          const following = await this.#feed.follow((stretch) => stretch && this.#queue());
+          // Queueing reads the log itself: the feed only says how far it is settled.
+          const following = await this.#feed.follow((stretch) => stretch && this.#queue(), { changes: false });
           if (this.#stopped) following.stop();
           else this.#following = following;
           this.#queue();
@@ -187,29 +192,54 @@ export class WebhookSender {
   }
 
   async #attempt(delivery: TakenDelivery): Promise<void> {
+    if (delivery.attempts === 1) this.#options.onFirstAttempt?.(Date.now() - delivery.event.at.getTime());
+    let result: { status: number | null; error: string | null };
     try {
-      if (delivery.attempts === 1) this.#options.onFirstAttempt?.(Date.now() - delivery.event.at.getTime());
       const body = deliveryBody(delivery.event);
       const id = String(delivery.event.id);
       const now = new Date();
       const signature = new Webhook(delivery.secret).sign(id, now, body);
-      const result = await postWebhook(
+      result = await postWebhook(
         delivery.url,
         { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
         body,
         { timeoutMs: this.#options.timeoutMs, publicOnly: !this.#options.allowPrivateNetworks },
       );
-      const outcome = outcomeOf(result.status, delivery.attempts, this.#options.retrySchedule);
-      await finishAttempt(this.#db, delivery, {
-        outcome: outcome.kind,
-        retryInMs: outcome.kind === 'retry' ? outcome.delayMs : undefined,
-        statusCode: result.status,
-        error: result.error ?? (outcome.kind === 'delivered' ? null : `answered ${result.status}`),
-      });
     } catch (error) {
-      // The outcome could not be recorded (the database is away): the lease runs out and the
-      // delivery is tried again, with the same webhook-id.
-      this.#options.onError?.(error, 'recording a webhook attempt');
+      // Not the receiver's doing: counted as an attempt without an answer, and tried again.
+      this.#options.onError?.(error, 'sending a webhook');
+      result = { status: null, error: 'the attempt could not be made' };
     }
+    const outcome = outcomeOf(result.status, delivery.attempts, this.#options.retrySchedule);
+    await this.#record({
+      delivery,
+      outcome: outcome.kind,
+      retryInMs: outcome.kind === 'retry' ? outcome.delayMs : undefined,
+      statusCode: result.status,
+      error: result.error ?? (outcome.kind === 'delivered' ? null : `answered ${result.status}`),
+    });
+  }
+
+  /** Resolves once the attempt's end is written, with the others that ended meanwhile. */
+  #record(record: AttemptRecord): Promise<void> {
+    return new Promise<void>((recorded) => {
+      this.#ended.push({ record, recorded });
+      this.#recording ??= (async () => {
+        while (this.#ended.length > 0) {
+          const batch = this.#ended;
+          this.#ended = [];
+          try {
+            await finishAttempts(this.#db, batch.map((each) => each.record));
+          } catch (error) {
+            // Not recorded (the database is away): the leases run out and these deliveries are
+            // tried again, with the same webhook-id.
+            this.#options.onError?.(error, 'recording webhook attempts');
+          }
+          for (const each of batch) each.recorded();
+        }
+      })().finally(() => {
+        this.#recording = null;
+      });
+    });
   }
 }

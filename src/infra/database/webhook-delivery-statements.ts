@@ -56,11 +56,14 @@ WITH due AS (
   SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.enabled
      AND (d.locked_until IS NULL OR d.locked_until < now())
-     AND NOT EXISTS (
-       SELECT 1 FROM webhook_deliveries p
+     -- the first pending event of its customer for its endpoint (a subquery through the index,
+     -- not NOT EXISTS, which PostgreSQL would run as an anti-join over every pending row)
+     AND d.id = (
+       SELECT p.id FROM webhook_deliveries p
         WHERE p.endpoint_id = d.endpoint_id AND p.customer_id = d.customer_id AND p.status = 'pending'
-          AND (p.event_id < d.event_id OR (p.event_id = d.event_id AND p.id < d.id)))
-   ORDER BY d.next_attempt_at, d.id
+        ORDER BY p.event_id, p.id LIMIT 1)
+   -- by time alone, so the walk of the (status, next_attempt_at) index stops at the limit
+   ORDER BY d.next_attempt_at
    LIMIT $1
    FOR UPDATE OF d SKIP LOCKED
 )
@@ -82,22 +85,28 @@ const NEXT_DUE = {
 const ANY_ENDPOINT = { name: 'cgw_webhook_any_endpoint', text: `SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS any` };
 
 /**
- * The end of one attempt, recorded only if the attempt is still this replica's ($2 attempts):
- * one that took longer than its lease may have been taken over, and the later attempt speaks.
+ * The ends of attempts, one row each in the arrays, recorded only where the attempt is still this
+ * replica's (its attempt number unchanged): one that outlived its lease may have been taken
+ * over, and the later attempt speaks. A 'gone' outcome also disables the endpoint.
  */
 const FINISH = {
   name: 'cgw_webhook_finish',
   text: `
-WITH finished AS (
-  UPDATE webhook_deliveries SET
-    status = CASE $3::text WHEN 'delivered' THEN 'delivered' WHEN 'retry' THEN 'pending' ELSE 'failed' END,
-    next_attempt_at = CASE WHEN $3::text = 'retry' THEN now() + $4::int * interval '1 millisecond' END,
-    delivered_at = CASE WHEN $3::text = 'delivered' THEN now() END,
-    last_status_code = $5, last_error = $6, locked_until = NULL
-  WHERE id = $1::bigint AND attempts = $2 AND status = 'pending'
-  RETURNING endpoint_id
+WITH outcome AS (
+  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[])
+    AS o(id, attempts, outcome, retry_ms, status_code, error)
+),
+finished AS (
+  UPDATE webhook_deliveries d SET
+    status = CASE o.outcome WHEN 'delivered' THEN 'delivered' WHEN 'retry' THEN 'pending' ELSE 'failed' END,
+    next_attempt_at = CASE WHEN o.outcome = 'retry' THEN now() + o.retry_ms * interval '1 millisecond' END,
+    delivered_at = CASE WHEN o.outcome = 'delivered' THEN now() END,
+    last_status_code = o.status_code, last_error = o.error, locked_until = NULL
+  FROM outcome o
+  WHERE d.id = o.id AND d.attempts = o.attempts AND d.status = 'pending'
+  RETURNING d.endpoint_id, o.outcome
 )
-UPDATE webhook_endpoints SET enabled = false FROM finished WHERE $3::text = 'gone' AND webhook_endpoints.id = finished.endpoint_id`,
+UPDATE webhook_endpoints e SET enabled = false FROM finished WHERE finished.outcome = 'gone' AND e.id = finished.endpoint_id`,
 };
 
 export interface TakenDelivery {
@@ -147,12 +156,22 @@ export async function anyEnabledEndpoint(db: Database): Promise<boolean> {
 }
 
 export interface AttemptRecord {
+  delivery: Pick<TakenDelivery, 'id' | 'attempts'>;
   outcome: 'delivered' | 'retry' | 'failed' | 'gone';
-  retryInMs?: number;
+  retryInMs?: number | undefined;
   statusCode: number | null;
   error: string | null;
 }
 
-export async function finishAttempt(db: Database, delivery: Pick<TakenDelivery, 'id' | 'attempts'>, record: AttemptRecord): Promise<void> {
-  await runStatement(db, FINISH, [delivery.id, delivery.attempts, record.outcome, record.retryInMs ?? 0, record.statusCode, record.error?.slice(0, 500) ?? null]);
+/** Records the ends of several attempts in one statement. */
+export async function finishAttempts(db: Database, records: readonly AttemptRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await runStatement(db, FINISH, [
+    records.map((record) => record.delivery.id),
+    records.map((record) => record.delivery.attempts),
+    records.map((record) => record.outcome),
+    records.map((record) => record.retryInMs ?? 0),
+    records.map((record) => record.statusCode),
+    records.map((record) => record.error?.slice(0, 500) ?? null),
+  ]);
 }

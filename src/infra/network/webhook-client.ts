@@ -21,7 +21,7 @@ export interface PostResult {
   error: string | null;
 }
 
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 32 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 32 }) };
 const MAX_ANSWER_BYTES = 64 * 1024;
 const FORBIDDEN = 'the host is, or resolves to, an address webhooks may not be sent to';
 
