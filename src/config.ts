@@ -15,6 +15,8 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 const schema = z.object({
@@ -85,6 +87,7 @@ const schema = z.object({
     })
     .optional(),
   WEBHOOK_CONCURRENCY: positiveInt(1_000).optional(),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt(3_650).optional(),
   EVENTS_POLL_MS: z.coerce.number().int().min(50).max(600_000).optional(),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean.optional(),
   WEBHOOK_MAX_ENDPOINTS: positiveInt(100_000).optional(),
@@ -144,6 +147,8 @@ export interface WebhookDeliverySettings {
   retrySchedule: readonly number[];
   /** Attempts in flight at once. */
   concurrency: number;
+  /** How long delivered and failed deliveries stay in the log. */
+  retentionMs: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -170,7 +175,7 @@ const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection'
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
-  webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 32 },
+  webhookDelivery: { enabled: true, timeoutMs: 10_000, retrySchedule: DEFAULT_RETRY_SCHEDULE_SECONDS, concurrency: 32, retentionMs: 30 * DAY_MS },
   eventsPollMs: 1_000,
   webhookAllowPrivateNetworks: false,
   webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,
@@ -271,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       concurrency: e.WEBHOOK_CONCURRENCY,
+      retentionMs: e.WEBHOOK_DELIVERY_RETENTION_DAYS === undefined ? undefined : e.WEBHOOK_DELIVERY_RETENTION_DAYS * DAY_MS,
     },
     eventsPollMs: e.EVENTS_POLL_MS,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,

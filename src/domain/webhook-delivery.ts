@@ -15,6 +15,7 @@ import {
   anyEnabledEndpoint,
   finishAttempts,
   nextDue,
+  pruneFinishedDeliveries,
   queueEvents,
   takeDue,
   type AttemptRecord,
@@ -33,6 +34,8 @@ export interface WebhookSenderOptions {
   concurrency: number;
   /** How often to look for work without being told. */
   pollMs: number;
+  /** How long delivered and failed deliveries stay in the log (default 30 days). */
+  retentionMs?: number | undefined;
   /** Receivers on loopback, private and other non-public addresses are sent to (tests, local development). */
   allowPrivateNetworks: boolean;
   /** Each attempt's first-attempt delay from commit, in ms, for metrics and the benchmark. */
@@ -42,6 +45,10 @@ export interface WebhookSenderOptions {
 
 /** Events queued per endpoint per statement: an endpoint far behind catches up in steps. */
 const QUEUE_STEP = 1_000;
+const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** The delivery log is pruned this often, this many rows a statement, so no delete runs long. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const PRUNE_STEP = 10_000;
 
 export class WebhookSender {
   readonly #db: Database;
@@ -58,6 +65,8 @@ export class WebhookSender {
   #ended: Array<{ record: AttemptRecord; recorded: () => void }> = [];
   #recording: Promise<void> | null = null;
   #timer: NodeJS.Timeout | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #pruning: Promise<void> | null = null;
   #dueTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -67,7 +76,28 @@ export class WebhookSender {
     this.#options = options;
     this.#timer = setInterval(() => this.wake(), options.pollMs);
     this.#timer.unref();
+    this.#pruneTimer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
+    this.#pruneTimer.unref();
     this.wake();
+  }
+
+  /** Deletes delivered and failed deliveries older than the retention; returns how many. */
+  async prune(): Promise<number> {
+    let pruned = 0;
+    this.#pruning ??= (async () => {
+      try {
+        const olderThan = new Date(Date.now() - (this.#options.retentionMs ?? DEFAULT_RETENTION_MS));
+        for (let step = PRUNE_STEP; step === PRUNE_STEP && !this.#stopped; pruned += step) {
+          step = await pruneFinishedDeliveries(this.#db, olderThan, PRUNE_STEP);
+        }
+      } catch (error) {
+        this.#options.onError?.(error, 'pruning the webhook delivery log');
+      } finally {
+        this.#pruning = null;
+      }
+    })();
+    await this.#pruning;
+    return pruned;
   }
 
   /** Endpoints or deliveries changed, or it is time to look: follow the log if needed, send what is due. */
@@ -80,10 +110,11 @@ export class WebhookSender {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#pruneTimer);
     clearTimeout(this.#dueTimer);
     this.#following?.stop();
     this.#following = null;
-    await Promise.allSettled([this.#startingToFollow, this.#queueing, this.#sending, ...this.#inFlight]);
+    await Promise.allSettled([this.#startingToFollow, this.#queueing, this.#sending, this.#pruning, ...this.#inFlight]);
   }
 
   /** Follows the change log while an enabled endpoint exists; reads nothing otherwise. */

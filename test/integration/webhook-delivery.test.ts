@@ -3,7 +3,9 @@
  * `standardwebhooks` library; retries on the schedule, then FAILED; 410 disables the endpoint;
  * a customer's events in version order per endpoint, other customers never held up.
  */
+import { ChangeFeed } from '../../src/domain/change-feed.ts';
 import { createToken } from '../../src/domain/tokens.ts';
+import { WebhookSender } from '../../src/domain/webhook-delivery.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startWebhookReceiver, type Answer, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -162,6 +164,31 @@ describe('webhook delivery', () => {
     await update(flowing, { notes: 'two' });
     await waitFor(() => deliveredFor(flowing).length === 2, { what: 'the other customer\'s events' });
     expect(deliveredFor(flowing).map((delivery) => delivery.body.data.version)).toEqual([2, 3]);
+  });
+
+  it('prunes delivered and failed deliveries past the retention, never pending ones', async () => {
+    const endpoint = await registerEndpoint(['CUSTOMER_UPDATED']);
+    const id = await createCustomer();
+    answer = () => 204;
+    await update(id, { notes: 'old news' });
+    await waitFor(async () => (await deliveryRows(endpoint)).some((row) => row.status === 'delivered'), { what: 'a delivery' });
+    const { rows: events } = await server.database.sql.query<{ id: string }>('SELECT id FROM customer_changes WHERE customer_id = $1 ORDER BY id DESC LIMIT 1', [id]);
+    // an old failed one, and a pending one (due in an hour) from long ago
+    await server.database.sql.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, event_id, customer_id, status, attempts, last_attempt_at, next_attempt_at)
+       VALUES ($1, $2, $3, 'failed', 9, now() - interval '40 days', NULL), ($1, $2, $3, 'pending', 3, now() - interval '40 days', now() + interval '1 hour')`,
+      [endpoint, events[0]!.id, id],
+    );
+    await server.database.sql.query("UPDATE webhook_deliveries SET last_attempt_at = now() - interval '31 days' WHERE endpoint_id = $1 AND status = 'delivered'", [endpoint]);
+    const feed = new ChangeFeed(server.database.db);
+    const sender = new WebhookSender(server.database.db, feed, { retrySchedule: [1], timeoutMs: 1_000, concurrency: 1, pollMs: 60_000, allowPrivateNetworks: true });
+    try {
+      expect(await sender.prune()).toBe(2);
+    } finally {
+      await sender.stop();
+      await feed.stop();
+    }
+    expect((await deliveryRows(endpoint)).map((row) => row.status)).toEqual(['pending']);
   });
 
   it('disables an endpoint that answers 410 Gone and sends it nothing more', async () => {

@@ -56,16 +56,16 @@ describe('configuration', () => {
   });
 
   it('sends webhooks by default, on the pinned schedule, and reads WEBHOOKS, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCHEDULE, WEBHOOK_CONCURRENCY, EVENTS_POLL_MS', () => {
-    expect(loadConfig({}).webhookDelivery).toEqual({ enabled: true, timeoutMs: 10_000, retrySchedule: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 86_400], concurrency: 32 });
+    expect(loadConfig({}).webhookDelivery).toEqual({ enabled: true, timeoutMs: 10_000, retrySchedule: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 86_400], concurrency: 32, retentionMs: 30 * 86_400_000 });
     expect(loadConfig({}).eventsPollMs).toBe(1_000);
-    const config = loadConfig({ WEBHOOKS: 'off', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_SCHEDULE: '0.2, 1,2', WEBHOOK_CONCURRENCY: '4', EVENTS_POLL_MS: '250' });
-    expect(config.webhookDelivery).toEqual({ enabled: false, timeoutMs: 500, retrySchedule: [0.2, 1, 2], concurrency: 4 });
+    const config = loadConfig({ WEBHOOKS: 'off', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_SCHEDULE: '0.2, 1,2', WEBHOOK_CONCURRENCY: '4', EVENTS_POLL_MS: '250', WEBHOOK_DELIVERY_RETENTION_DAYS: '7' });
+    expect(config.webhookDelivery).toEqual({ enabled: false, timeoutMs: 500, retrySchedule: [0.2, 1, 2], concurrency: 4, retentionMs: 7 * 86_400_000 });
     expect(config.eventsPollMs).toBe(250);
     expect(serverOptions(config, { db: {} as Database, logger: createLogger('silent'), rateLimitStore: new MemoryRateLimitStore() })).toMatchObject({
       webhookDelivery: config.webhookDelivery,
       eventsPollMs: 250,
     });
-    expect(withDefaults({ webhookDelivery: { retrySchedule: [1] } }).webhookDelivery).toEqual({ enabled: true, timeoutMs: 10_000, retrySchedule: [1], concurrency: 32 });
+    expect(withDefaults({ webhookDelivery: { retrySchedule: [1] } }).webhookDelivery).toEqual({ enabled: true, timeoutMs: 10_000, retrySchedule: [1], concurrency: 32, retentionMs: 30 * 86_400_000 });
   });
 
   it('names WEBHOOKS and WEBHOOK_RETRY_SCHEDULE when they are not understood', () => {

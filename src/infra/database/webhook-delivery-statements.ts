@@ -109,6 +109,16 @@ finished AS (
 UPDATE webhook_endpoints e SET enabled = false FROM finished WHERE finished.outcome = 'gone' AND e.id = finished.endpoint_id`,
 };
 
+/** Up to $2 finished deliveries whose last attempt is older than $1: the log does not grow forever. */
+const PRUNE = {
+  name: 'cgw_webhook_prune',
+  text: `WITH gone AS (
+           DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND last_attempt_at < $1 LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+};
+
 export interface TakenDelivery {
   id: string;
   /** This attempt's number, from 1. */
@@ -174,4 +184,10 @@ export async function finishAttempts(db: Database, records: readonly AttemptReco
     records.map((record) => record.statusCode),
     records.map((record) => record.error?.slice(0, 500) ?? null),
   ]);
+}
+
+/** Deletes up to `limit` delivered or failed deliveries last tried before `olderThan`; returns how many. */
+export async function pruneFinishedDeliveries(db: Database, olderThan: Date, limit: number): Promise<number> {
+  const [row] = await runStatement<{ n: number }>(db, PRUNE, [olderThan, limit]);
+  return row?.n ?? 0;
 }
