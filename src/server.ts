@@ -25,7 +25,7 @@ import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
-import { useMetrics, type MetricsRegistry } from './http/metrics.ts';
+import { changeEventMetrics, useMetrics, type MetricsRegistry } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
 import { usePersistedQueries } from './http/persisted-queries.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
@@ -87,12 +87,15 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     deps.rateLimit === false ? undefined : { ...settings.rateLimit, store: deps.rateLimit?.store ?? new MemoryRateLimitStore() };
 
   // Followers of the change log (live feeds, webhook senders), stopped with the server.
-  const events = new ChangeEvents(db, {
+  const eventMetrics = hardening && deps.metrics ? changeEventMetrics(deps.metrics, () => events.feed.waitingSince) : undefined;
+  const events: ChangeEvents = new ChangeEvents(db, {
     pollMs: settings.eventsPollMs,
     webhooks: settings.webhookDelivery.enabled && {
       ...settings.webhookDelivery,
       pollMs: settings.eventsPollMs,
       allowPrivateNetworks: settings.webhookAllowPrivateNetworks,
+      onAttempt: eventMetrics?.attempt,
+      onFirstAttempt: eventMetrics?.firstAttempt,
     },
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),

@@ -38,8 +38,10 @@ export interface WebhookSenderOptions {
   retentionMs?: number | undefined;
   /** Receivers on loopback, private and other non-public addresses are sent to (tests, local development). */
   allowPrivateNetworks: boolean;
-  /** Each attempt's first-attempt delay from commit, in ms, for metrics and the benchmark. */
-  onFirstAttempt?: (msSinceCommit: number) => void;
+  /** An event's first attempt starts this long after its commit (ms): for metrics. */
+  onFirstAttempt?: ((msSinceCommit: number) => void) | undefined;
+  /** An attempt ended with this outcome: for metrics. */
+  onAttempt?: ((outcome: AttemptRecord['outcome']) => void) | undefined;
   onError?: (error: unknown, doing: string) => void;
 }
 
@@ -242,6 +244,7 @@ export class WebhookSender {
       result = { status: null, error: 'the attempt could not be made' };
     }
     const outcome = outcomeOf(result.status, delivery.attempts, this.#options.retrySchedule);
+    this.#options.onAttempt?.(outcome.kind);
     await this.#record({
       delivery,
       outcome: outcome.kind,

@@ -114,3 +114,43 @@ export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize }: M
     },
   };
 }
+
+/** What the change log's followers report, for `/metrics`. */
+export interface ChangeEventMetrics {
+  /** A webhook attempt ended: delivered, retry, failed or gone. */
+  attempt(outcome: string): void;
+  /** An event's first attempt started, this long after its commit. */
+  firstAttempt(msSinceCommit: number): void;
+}
+
+/**
+ * Webhook attempts by outcome, the time from commit to first attempt, and how long the change
+ * feed has been waiting for a transaction that may still commit below the log's head (0: none).
+ */
+export function changeEventMetrics(registry: Registry, feedWaitingSince: () => number | null): ChangeEventMetrics {
+  const attempts = new Counter({
+    name: 'webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retry, failed (no attempt left), gone (410, endpoint disabled).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const delay = new Histogram({
+    name: 'webhook_first_attempt_delay_seconds',
+    help: 'From an event\'s commit to the start of its first delivery attempt.',
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'change_feed_wait_seconds',
+    help: 'How long the change feed has waited for a transaction that may still commit below the log\'s head (0: not waiting). Long: a long transaction holds events back.',
+    registers: [registry],
+    collect() {
+      const since = feedWaitingSince();
+      this.set(since === null ? 0 : (Date.now() - since) / 1000);
+    },
+  });
+  return {
+    attempt: (outcome) => attempts.inc({ outcome }),
+    firstAttempt: (ms) => delay.observe(ms / 1000),
+  };
+}

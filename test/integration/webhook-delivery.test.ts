@@ -6,6 +6,7 @@
 import { ChangeFeed } from '../../src/domain/change-feed.ts';
 import { createToken } from '../../src/domain/tokens.ts';
 import { WebhookSender } from '../../src/domain/webhook-delivery.ts';
+import { createMetricsRegistry } from '../../src/http/metrics.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startWebhookReceiver, type Answer, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -16,6 +17,7 @@ let server: TestServer;
 let receiver: WebhookReceiver;
 let answer: (delivery: ReceivedDelivery) => Answer = () => 204;
 let manager: string;
+const metrics = createMetricsRegistry();
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -23,6 +25,7 @@ beforeAll(async () => {
     // the receiver listens on 127.0.0.1
     webhookAllowPrivateNetworks: true,
     eventsPollMs: 200,
+    metrics,
   });
   manager = (await createToken(server.database.db, 'hook-manager', ['webhooks:manage'])).secret;
   receiver = await startWebhookReceiver((delivery) => answer(delivery));
@@ -118,6 +121,11 @@ describe('webhook delivery', () => {
     expect([created!.webhookId, updated!.webhookId]).toEqual(history.rows.map((row) => row.id));
     expect(created!.body.data.eventId).toBe(created!.webhookId);
     expect(Math.abs(updated!.timestamp - Date.now() / 1000)).toBeLessThan(60);
+    // counted for /metrics
+    const text = await metrics.metrics();
+    expect(text).toMatch(/webhook_attempts_total\{outcome="delivered"\} [1-9]/);
+    expect(text).toMatch(/webhook_first_attempt_delay_seconds_count [1-9]/);
+    expect(text).toMatch(/change_feed_wait_seconds \d/);
   });
 
   it('retries a refused attempt with the same webhook-id, and holds the customer\'s next event until then', async () => {
