@@ -25,7 +25,7 @@ export function decodeNotice(payload: string): EventNotice | null {
 }
 
 /** Between two NOTIFYs of one process: the most a follower in another replica waits for a nudge. */
-const MIN_INTERVAL_MS = 20;
+const MIN_INTERVAL_MS = 50;
 
 const NOTIFY = { name: 'cgw_event_notify', text: `SELECT pg_notify('${EVENTS_CHANNEL}', $1)` };
 
