@@ -59,8 +59,7 @@ async function openWrite(customerId: number) {
 describe('reading the change log', () => {
   it('waits for a transaction that took a lower id, then gives both changes in id order', async () => {
     const [a, b] = [await newCustomer(), await newCustomer()];
-    const reader = collect(changeStream(database.db, feed, { after: null }));
-    await waitFor(() => feed.position !== null, { what: 'the feed to start' });
+    const reader = collect(await changeStream(database.db, feed, { after: null }));
 
     const held = await openWrite(a);
     const later = await updateCustomer(database.db, { id: String(b), input: { notes: 'committed first' }, actor: 'test' });
@@ -80,7 +79,7 @@ describe('reading the change log', () => {
     await reader.stop();
 
     // resuming after the first gives the second, and nothing else
-    const resumed = collect(changeStream(database.db, feed, { after: held.id }));
+    const resumed = collect(await changeStream(database.db, feed, { after: held.id }));
     await waitFor(() => resumed.seen.length === 1, { what: 'the resumed stream to catch up' });
     expect(resumed.seen[0]!.customerId).toBe(b);
     await resumed.stop();
@@ -88,8 +87,7 @@ describe('reading the change log', () => {
 
   it('gives nothing for a write that rolled back, and passes its id', async () => {
     const customer = await newCustomer();
-    const reader = collect(changeStream(database.db, feed, { after: null, customerId: customer }));
-    await waitFor(() => feed.position !== null);
+    const reader = collect(await changeStream(database.db, feed, { after: null, customerId: customer }));
     const rolledBack = await openWrite(customer);
     await rolledBack.end('ROLLBACK');
     const written = await updateCustomer(database.db, { id: String(customer), input: { notes: 'kept' }, actor: 'test' });
@@ -107,7 +105,7 @@ describe('reading the change log', () => {
     const history = await database.sql.query<{ id: string; version: number }>('SELECT id, version FROM customer_changes WHERE customer_id = $1 ORDER BY id', [customer]);
     const first = BigInt(history.rows[0]!.id); // the creation
 
-    const reader = collect(changeStream(database.db, feed, { after: first, customerId: customer }));
+    const reader = collect(await changeStream(database.db, feed, { after: first, customerId: customer }));
     await waitFor(() => reader.seen.length === 3, { what: 'the replay' });
     await updateCustomer(database.db, { id: String(other), input: { notes: 'not this one' }, actor: 'test' });
     await updateCustomer(database.db, { id: String(customer), input: { notes: 'four' }, actor: 'test' });
@@ -116,10 +114,27 @@ describe('reading the change log', () => {
     await reader.stop();
   });
 
+  it('holds every change committed once it is open, even before it is first read', async () => {
+    const customer = await newCustomer();
+    const stream = await changeStream(database.db, feed, { after: null, customerId: customer });
+    await updateCustomer(database.db, { id: String(customer), input: { notes: 'right after opening' }, actor: 'test' });
+    const reader = collect(stream);
+    await waitFor(() => reader.seen.length === 1, { what: 'the change committed between opening and reading' });
+    expect(reader.seen[0]).toMatchObject({ customerId: customer, version: 2 });
+    await reader.stop();
+  });
+
+  it('stops following when it is ended before it was read', async () => {
+    const stream = await changeStream(database.db, feed, { after: null });
+    expect(feed.position).not.toBeNull();
+    await stream.return!();
+    // nobody follows any more: the feed forgets its position
+    expect(feed.position).toBeNull();
+  });
+
   it('ends every stream when the feed stops', async () => {
     const own = new ChangeFeed(database.db, { pollMs: 60_000 });
-    const reader = collect(changeStream(database.db, own, { after: null }));
-    await waitFor(() => own.position !== null);
+    const reader = collect(await changeStream(database.db, own, { after: null }));
     await own.stop();
     await reader.stop();
     await expect(own.follow(() => {})).rejects.toThrow(/stopped/);
