@@ -73,6 +73,8 @@ export const builder = new SchemaBuilder<{
       'customers:read': ctx.principal?.scopes.has('customers:read') ?? false,
       'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
     }),
+    // A subscription's scopes are checked once, before it starts, not on each event it sends.
+    authorizeOnSubscribe: true,
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
     unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
   },
@@ -83,4 +85,7 @@ builder.mutationType({
   description:
     'Writes; each needs a token with `customers:write`. Errors about the input come back typed in the payload ' +
     '(`errors`), all of them at once, and then nothing is written.',
+});
+builder.subscriptionType({
+  description: 'Live feeds, over GraphQL over SSE (`Accept: text/event-stream` at /graphql). Customer changes need `customers:read`.',
 });

@@ -120,6 +120,13 @@ const PINNED = /* GraphQL */ `
   type CustomerChange { id: ID!  at: DateTime!  actor: String!  version: Int!  changes: [FieldChange!]! }
   type FieldChange { field: String!  from: JSON  to: JSON }
 
+  # "Change events: webhooks and a live feed" (the live feed)
+  enum CustomerEventType { CUSTOMER_CREATED CUSTOMER_UPDATED }
+  type Subscription {
+    customerChanges(after: String, customerId: ID): CustomerChangeEvent!
+  }
+  type CustomerChangeEvent { cursor: String!  type: CustomerEventType!  customerId: ID!  change: CustomerChange! }
+
   # Yours to shape, but they must exist.
   type CustomerConnection { edges: [CustomerEdge!]! pageInfo: PageInfo! }
   type CustomerEdge { cursor: String! node: Customer! }
