@@ -68,6 +68,7 @@ const schema = z.object({
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
   IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
+  MAX_SUBSCRIPTIONS_PER_TOKEN: positiveInt(100_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -106,6 +107,8 @@ export interface ServerSettings {
   readinessCacheMs: number;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerTokenPerDay: number;
+  /** Live subscriptions a token may have open at once, in each process. */
+  maxSubscriptionsPerToken: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -114,7 +117,10 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay'> = {
+const DEFAULTS: Pick<
+  ServerSettings,
+  'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay' | 'maxSubscriptionsPerToken'
+> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -131,6 +137,7 @@ const DEFAULTS: Pick<ServerSettings, 'limits' | 'rateLimit' | 'trustProxy' | 're
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+  maxSubscriptionsPerToken: 10,
 };
 
 /**
@@ -152,6 +159,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
+    maxSubscriptionsPerToken: given.maxSubscriptionsPerToken ?? DEFAULTS.maxSubscriptionsPerToken,
   };
 }
 
@@ -219,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
     idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
+    maxSubscriptionsPerToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN,
   });
   return {
     ...settings,

@@ -44,6 +44,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
+    maxSubscriptionsPerToken: config.maxSubscriptionsPerToken,
     isShuttingDown: parts.isShuttingDown,
     metrics: parts.metrics,
     poolSize: config.poolSize,
