@@ -10,6 +10,7 @@ import { changeStream } from '../../src/domain/change-stream.ts';
 import { createCustomer, updateCustomer } from '../../src/domain/customer-writes.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { uniqueEmail } from '../support/customers.ts';
+import { openWrite as holdWrite } from '../support/held-write.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let database: TestDatabase;
@@ -39,22 +40,7 @@ function collect(stream: AsyncIterableIterator<CustomerChange>) {
 }
 
 /** A write held open: it took its history id and has not committed. */
-async function openWrite(customerId: number) {
-  const client = await database.sql.connect();
-  await client.query('BEGIN');
-  const { rows } = await client.query<{ version: number }>("UPDATE customers SET notes = 'held', version = version + 1 WHERE id = $1 RETURNING version", [customerId]);
-  const change = await client.query<{ id: string }>(
-    `INSERT INTO customer_changes (customer_id, version, actor, changes) VALUES ($1, $2, 'held', '[{"field":"notes","from":null,"to":"held"}]') RETURNING id`,
-    [customerId, rows[0]!.version],
-  );
-  return {
-    id: BigInt(change.rows[0]!.id),
-    async end(how: 'COMMIT' | 'ROLLBACK') {
-      await client.query(how);
-      client.release();
-    },
-  };
-}
+const openWrite = (customerId: number) => holdWrite(database.sql, customerId);
 
 describe('reading the change log', () => {
   it('waits for a transaction that took a lower id, then gives both changes in id order', async () => {
