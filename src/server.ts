@@ -113,7 +113,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
-    // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
+    // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON, and
+    // sends x-graphql-yoga-csrf with the GETs that open its subscriptions (http/graphiql.ts).
     hardening &&
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
     hardening &&
