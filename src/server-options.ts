@@ -21,6 +21,8 @@ export interface ServerParts {
   /** Shown in GraphiQL; give it only when the page is served to this machine alone. */
   developmentToken?: string | undefined;
   isShuttingDown?: () => boolean;
+  /** Aborted when shutdown begins (live subscriptions then end). */
+  shutdownSignal?: AbortSignal;
 }
 
 export function serverOptions(config: Config, parts: ServerParts): ServerDependencies {
@@ -46,6 +48,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     idempotencyKeysPerTokenPerDay: config.idempotencyKeysPerTokenPerDay,
     maxSubscriptionsPerToken: config.maxSubscriptionsPerToken,
     isShuttingDown: parts.isShuttingDown,
+    shutdownSignal: parts.shutdownSignal,
     metrics: parts.metrics,
     poolSize: config.poolSize,
   };

@@ -53,6 +53,12 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
   /**
+   * Aborted when shutdown begins: live subscriptions end at once (their clients see them
+   * complete, and may resume elsewhere with `after`), so open streams do not hold the shutdown to
+   * its deadline.
+   */
+  shutdownSignal?: AbortSignal | undefined;
+  /**
    * Where to count requests, for a metrics listener of its own to serve (never this server:
    * it answers 404 at /metrics). Left out, nothing is counted.
    */
@@ -95,6 +101,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
   });
+  deps.shutdownSignal?.addEventListener('abort', () => void events.stop(), { once: true });
 
   const plugins: Array<Plugin | false | undefined> = [
     { onDispose: () => events.stop() },

@@ -454,3 +454,20 @@ describe('through the server\'s plugins', () => {
     byHash.close();
   });
 });
+
+describe('shutdown', () => {
+  it('ends every live subscription as it begins: the client sees its stream complete, and nothing holds the connection', async () => {
+    const stopping = new AbortController();
+    const closing = await startTestServer({ database: server.database, shutdownSignal: stopping.signal });
+    try {
+      const feed = subscribe(closing);
+      await feed.response;
+      stopping.abort();
+      await waitFor(() => feed.completed, { what: 'the stream to complete' });
+      expect(feed.failure).toBeUndefined();
+      expect(feed.results).toEqual([]);
+    } finally {
+      await closing.close();
+    }
+  });
+});
