@@ -59,6 +59,7 @@ const schema = z.object({
     .optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  MAX_SUBSCRIPTIONS_PER_TOKEN: positiveInt(100_000).optional(),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
   /** 0: every request looks its token up. */
   TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
@@ -68,7 +69,6 @@ const schema = z.object({
   PASSWORD_HASH_QUEUE_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxQueued),
   PASSWORD_HASH_PER_TOKEN_LIMIT: positiveInt(100_000).default(DEFAULT_HASHING_LIMITS.maxPerOwner),
   IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY: positiveInt(100_000_000).optional(),
-  MAX_SUBSCRIPTIONS_PER_TOKEN: positiveInt(100_000).optional(),
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -100,6 +100,8 @@ export interface ServerSettings {
   rateLimit: { requests: number; windowMs: number; anonymousRequests: number };
   /** Whether, and how far, X-Forwarded-For gives the client's address (http/client-address.ts). */
   trustProxy: TrustProxy;
+  /** Live subscriptions a token may have open at once, in each process. */
+  maxSubscriptionsPerToken: number;
   readinessTimeoutMs: number;
   /** How long a token is served from memory after its lookup: the longest a revocation can take. */
   tokenCacheTtlMs: number;
@@ -107,8 +109,6 @@ export interface ServerSettings {
   readinessCacheMs: number;
   /** New idempotency keys a token may use in 24 hours. */
   idempotencyKeysPerTokenPerDay: number;
-  /** Live subscriptions a token may have open at once, in each process. */
-  maxSubscriptionsPerToken: number;
 }
 
 /** Settings as given: anything left out (or undefined) takes its default. */
@@ -117,10 +117,7 @@ export type GivenServerSettings = Partial<Omit<ServerSettings, 'limits' | 'rateL
   rateLimit?: Partial<ServerSettings['rateLimit']> | undefined;
 };
 
-const DEFAULTS: Pick<
-  ServerSettings,
-  'limits' | 'rateLimit' | 'trustProxy' | 'readinessTimeoutMs' | 'readinessCacheMs' | 'tokenCacheTtlMs' | 'idempotencyKeysPerTokenPerDay' | 'maxSubscriptionsPerToken'
-> = {
+const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection' | 'corsOrigins'> = {
   limits: {
     maxBodyBytes: 100_000,
     maxDepth: 10,
@@ -133,11 +130,11 @@ const DEFAULTS: Pick<
   },
   rateLimit: { requests: 600, windowMs: 30_000, anonymousRequests: 120 },
   trustProxy: false,
+  maxSubscriptionsPerToken: 10,
   readinessTimeoutMs: 1_000,
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
   idempotencyKeysPerTokenPerDay: IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
-  maxSubscriptionsPerToken: 10,
 };
 
 /**
@@ -155,11 +152,11 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     trustProxy: given.trustProxy ?? DEFAULTS.trustProxy,
+    maxSubscriptionsPerToken: given.maxSubscriptionsPerToken ?? DEFAULTS.maxSubscriptionsPerToken,
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
     idempotencyKeysPerTokenPerDay: given.idempotencyKeysPerTokenPerDay ?? DEFAULTS.idempotencyKeysPerTokenPerDay,
-    maxSubscriptionsPerToken: given.maxSubscriptionsPerToken ?? DEFAULTS.maxSubscriptionsPerToken,
   };
 }
 
@@ -223,11 +220,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, anonymousRequests: e.ANONYMOUS_RATE_LIMIT_REQUESTS },
     trustProxy: e.TRUST_PROXY,
+    maxSubscriptionsPerToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,
     idempotencyKeysPerTokenPerDay: e.IDEMPOTENCY_KEYS_PER_TOKEN_PER_DAY,
-    maxSubscriptionsPerToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN,
   });
   return {
     ...settings,

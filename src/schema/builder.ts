@@ -73,10 +73,10 @@ export const builder = new SchemaBuilder<{
       'customers:read': ctx.principal?.scopes.has('customers:read') ?? false,
       'customers:write': ctx.principal?.scopes.has('customers:write') ?? false,
     }),
-    // A subscription's scopes are checked once, before it starts, not on each event it sends.
-    authorizeOnSubscribe: true,
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
     unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
+    // A subscription's scopes are checked once, before it starts, not on each event it sends.
+    authorizeOnSubscribe: true,
   },
 });
 
