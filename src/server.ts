@@ -101,7 +101,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
   });
-  deps.shutdownSignal?.addEventListener('abort', () => void events.stop(), { once: true });
+  // Live feeds end as shutdown begins; the rest of the change events stop with the server.
+  deps.shutdownSignal?.addEventListener('abort', () => void events.feed.stop(), { once: true });
 
   const plugins: Array<Plugin | false | undefined> = [
     { onDispose: () => events.stop() },

@@ -37,14 +37,8 @@ export class ChangeEvents {
     );
   }
 
-  #stopped: Promise<void> | undefined;
-
-  /** Stops following: every live stream ends at once. Calling it again waits for the same stop. */
-  stop(): Promise<void> {
-    this.#stopped ??= (async () => {
-      await this.feed.stop();
-      await this.#listener.close();
-    })();
-    return this.#stopped;
+  async stop(): Promise<void> {
+    await this.#listener.close();
+    await this.feed.stop();
   }
 }
