@@ -63,6 +63,7 @@ const schema = z.object({
     .optional(),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  MAX_SUBSCRIPTIONS_PER_TOKEN: positiveInt(100_000).optional(),
   READINESS_TIMEOUT_MS: positiveInt(60_000).optional(),
   /** 0: every request looks its token up. */
   TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
@@ -122,6 +123,8 @@ export interface ServerSettings {
   rateLimit: { requests: number; windowMs: number; anonymousRequests: number };
   /** Whether, and how far, X-Forwarded-For gives the client's address (http/client-address.ts). */
   trustProxy: TrustProxy;
+  /** Live subscriptions a token may have open at once, in each process. */
+  maxSubscriptionsPerToken: number;
   readinessTimeoutMs: number;
   /** How long a token is served from memory after its lookup: the longest a revocation can take. */
   tokenCacheTtlMs: number;
@@ -171,6 +174,7 @@ const DEFAULTS: Omit<ServerSettings, 'production' | 'graphiql' | 'introspection'
   },
   rateLimit: { requests: 600, windowMs: 30_000, anonymousRequests: 120 },
   trustProxy: false,
+  maxSubscriptionsPerToken: 10,
   readinessTimeoutMs: 1_000,
   readinessCacheMs: 1_000,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
@@ -196,6 +200,7 @@ export function withDefaults(given: GivenServerSettings): ServerSettings {
     limits: filled(DEFAULTS.limits, given.limits),
     rateLimit: filled(DEFAULTS.rateLimit, given.rateLimit),
     trustProxy: given.trustProxy ?? DEFAULTS.trustProxy,
+    maxSubscriptionsPerToken: given.maxSubscriptionsPerToken ?? DEFAULTS.maxSubscriptionsPerToken,
     readinessTimeoutMs: given.readinessTimeoutMs ?? DEFAULTS.readinessTimeoutMs,
     tokenCacheTtlMs: given.tokenCacheTtlMs ?? DEFAULTS.tokenCacheTtlMs,
     readinessCacheMs: given.readinessCacheMs ?? DEFAULTS.readinessCacheMs,
@@ -267,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_MS, anonymousRequests: e.ANONYMOUS_RATE_LIMIT_REQUESTS },
     trustProxy: e.TRUST_PROXY,
+    maxSubscriptionsPerToken: e.MAX_SUBSCRIPTIONS_PER_TOKEN,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
     tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
     readinessCacheMs: e.READINESS_CACHE_MS,

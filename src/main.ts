@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     },
     onError: (error) => logger.warn({ error: describeError(error) }, 'pruning idempotency keys failed; retrying in an hour'),
   });
-  let shuttingDown = false;
+  const stopping = new AbortController();
   const metrics = config.metrics && createMetricsRegistry();
   const yoga = createServer(
     serverOptions(config, {
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
       rateLimitStore,
       // The GraphiQL page carries the token: only when it is served to this machine alone.
       developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
-      isShuttingDown: () => shuttingDown,
+      isShuttingDown: () => stopping.signal.aborted,
+      shutdownSignal: stopping.signal,
     }),
   );
   const metricsListener = metrics && config.metrics && createMetricsListener(metrics);
@@ -90,12 +91,12 @@ async function main(): Promise<void> {
   say(`ready in ${Math.round(performance.now() - startedAt)} ms: ${await listen(http, config.port, config.host)}/graphql`);
 
   const shutdown = async (signal: string) => {
-    if (shuttingDown) {
+    if (stopping.signal.aborted) {
       // A second signal: stop waiting for requests in flight.
       http.closeAllConnections();
       return;
     }
-    shuttingDown = true;
+    stopping.abort();
     say(`${signal}: stopping; requests in flight get up to ${config.shutdownTimeoutMs} ms`);
     // Stop accepting, let requests in flight finish (bounded), then close the pool and database.
     const { forced } = await closeHttpServer(http, config.shutdownTimeoutMs);

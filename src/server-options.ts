@@ -21,6 +21,8 @@ export interface ServerParts {
   /** Shown in GraphiQL; give it only when the page is served to this machine alone. */
   developmentToken?: string | undefined;
   isShuttingDown?: () => boolean;
+  /** Aborted when shutdown begins (live subscriptions then end). */
+  shutdownSignal?: AbortSignal;
 }
 
 export function serverOptions(config: Config, parts: ServerParts): ServerDependencies {
@@ -40,6 +42,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
       store: config.rateLimit.store === 'postgres' ? withFallback(parts.rateLimitStore, parts.logger) : parts.rateLimitStore,
     },
     trustProxy: config.trustProxy,
+    maxSubscriptionsPerToken: config.maxSubscriptionsPerToken,
     readinessTimeoutMs: config.readinessTimeoutMs,
     tokenCacheTtlMs: config.tokenCacheTtlMs,
     readinessCacheMs: config.readinessCacheMs,
@@ -49,6 +52,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
     webhookMaxEndpoints: config.webhookMaxEndpoints,
     isShuttingDown: parts.isShuttingDown,
+    shutdownSignal: parts.shutdownSignal,
     metrics: parts.metrics,
     poolSize: config.poolSize,
   };

@@ -2,10 +2,10 @@
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
  *
- * The plugins, in the order a request meets them: request id and log line, cache and sniffing
- * headers, metrics, CORS, readiness, body size, CSRF, authentication, rate limit, persisted
- * queries, armor (document limits), cost limit, no suggestions, introspection switch, then
- * execution with errors masked.
+ * The plugins, in the order a request meets them: event-stream status, request id and log line,
+ * cache and sniffing headers, metrics, CORS, readiness, body size, CSRF, authentication, rate
+ * limit, subscriptions per token, persisted queries, armor (document limits), cost limit, no
+ * suggestions, introspection switch, then execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -21,6 +21,7 @@ import type { Context } from './schema/builder.ts';
 import { useAuthentication } from './http/authentication.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
 import { useCostLimit } from './http/cost-limit.ts';
+import { useEventStreamStatus } from './http/event-stream.ts';
 import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
@@ -30,6 +31,7 @@ import { useNoSuggestions } from './http/no-suggestions.ts';
 import { usePersistedQueries } from './http/persisted-queries.ts';
 import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitStore } from './http/rate-limit.ts';
 import { useSingleMutationField } from './http/single-mutation.ts';
+import { useSubscriptionLimit } from './http/subscription-limit.ts';
 import { useReadiness } from './http/readiness.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { useResponseHeaders } from './http/response-headers.ts';
@@ -50,6 +52,12 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   rateLimit?: { requests: number; windowMs: number; anonymousRequests?: number; store?: RateLimitStore } | false;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop sending requests. */
   isShuttingDown?: () => boolean;
+  /**
+   * Aborted when shutdown begins: live subscriptions end at once (their clients see them
+   * complete, and may resume elsewhere with `after`), so open streams do not hold the shutdown to
+   * its deadline.
+   */
+  shutdownSignal?: AbortSignal | undefined;
   /**
    * Where to count requests, for a metrics listener of its own to serve (never this server:
    * it answers 404 at /metrics). Left out, nothing is counted.
@@ -100,9 +108,13 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     heartbeat: deps.listenerHeartbeat,
     onError: (error, doing) => logger.warn({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, `${doing} failed`),
   });
+  // Live feeds end as shutdown begins; the rest of the change events stop with the server.
+  deps.shutdownSignal?.addEventListener('abort', () => void events.feed.stop(), { once: true });
 
   const plugins: Array<Plugin | false | undefined> = [
     { onDispose: () => events.stop() },
+    // First, so that every later hook (logs, metrics) sees the status the client gets.
+    useEventStreamStatus(),
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening &&
@@ -116,7 +128,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     }),
     // A GET without a custom header could come from any web page (a "simple" request that the
     // browser sends without asking CORS first). Apollo Client sends content-type
-    // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON.
+    // application/json even on GET, which is not simple, so it passes; GraphiQL POSTs JSON, and
+    // sends x-graphql-yoga-csrf with the GETs that open its subscriptions (http/graphiql.ts).
     hardening &&
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
     hardening &&
@@ -132,6 +145,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
         trustProxy: settings.trustProxy,
         onStoreError: (error) => logger.error({ error: { type: (error as Error)?.name, code: (error as { code?: unknown })?.code } }, 'rate limit store failed'),
       }),
+    hardening && useSubscriptionLimit({ maxPerToken: settings.maxSubscriptionsPerToken }),
     useRequestBodyLimit(limits.maxBodyBytes),
     useRequestParsingErrors(),
     usePersistedQueries({ maxQueryBytes: limits.maxPersistedQueryBytes, maxQueries: limits.maxPersistedQueries }),

@@ -23,59 +23,76 @@ const PAGE = 200;
 interface ReaderState {
   closed: boolean;
   wake: (() => void) | null;
+  /** Stretches handed out by the feed and not read yet. */
+  held: LogStretch[];
+  heldChanges: number;
+  /** Stretches were dropped: read the log up to the feed's position before taking more. */
+  overflowed: boolean;
 }
 
 /**
- * The changes, as an iterator whose `return()` ends it at once, even while it waits for the next
+ * Opens the changes as an iterator. It follows the feed before it resolves, so without `after`
+ * it holds every change committed once it is open: a client told that its subscription started
+ * misses nothing it writes next. `return()` ends it at once, even while it waits for the next
  * change (a plain async generator would only see it at its next change).
  */
-export function changeStream(db: Database, feed: ChangeFeed, request: StreamRequest): AsyncIterableIterator<CustomerChange> {
-  const state: ReaderState = { closed: false, wake: null };
-  const inner = read(db, feed, request, state);
-  return {
+export async function changeStream(db: Database, feed: ChangeFeed, request: StreamRequest): Promise<AsyncIterableIterator<CustomerChange>> {
+  const state: ReaderState = { closed: false, wake: null, held: [], heldChanges: 0, overflowed: false };
+  const { from, stop: unfollow } = await feed.follow((stretch) => {
+    if (stretch === null) {
+      state.closed = true;
+    } else if (state.heldChanges + stretch.changes.length > HELD_LIMIT) {
+      // Too far behind: forget, and catch up from the log, which keeps everything.
+      state.held.length = 0;
+      state.heldChanges = 0;
+      state.overflowed = true;
+    } else {
+      state.held.push(stretch);
+      state.heldChanges += stretch.changes.length;
+    }
+    state.wake?.();
+  });
+  let following = true;
+  const end = () => {
+    state.closed = true;
+    state.wake?.();
+    if (following) unfollow();
+    following = false;
+  };
+  const inner = read(db, feed, request, state, request.after ?? from, end);
+  const stream: AsyncIterableIterator<CustomerChange> = {
     [Symbol.asyncIterator]() {
       return this;
     },
     next: () => inner.next(),
     return(value?: unknown) {
-      state.closed = true;
-      state.wake?.();
+      end();
       return inner.return(value as undefined);
     },
     throw(error?: unknown) {
-      state.closed = true;
-      state.wake?.();
+      end();
       return inner.throw(error);
     },
   };
+  return stream;
 }
 
-async function* read(db: Database, feed: ChangeFeed, request: StreamRequest, state: ReaderState): AsyncGenerator<CustomerChange> {
-  const held: LogStretch[] = [];
-  let heldChanges = 0;
-  let overflowed = false;
-  const { from, stop } = await feed.follow((stretch) => {
-    if (stretch === null) {
-      state.closed = true;
-    } else if (heldChanges + stretch.changes.length > HELD_LIMIT) {
-      // Too far behind: forget, and catch up from the log, which keeps everything.
-      held.length = 0;
-      heldChanges = 0;
-      overflowed = true;
-    } else {
-      held.push(stretch);
-      heldChanges += stretch.changes.length;
-    }
-    state.wake?.();
-  });
+async function* read(
+  db: Database,
+  feed: ChangeFeed,
+  request: StreamRequest,
+  state: ReaderState,
+  after: bigint,
+  end: () => void,
+): AsyncGenerator<CustomerChange> {
   const wanted = (change: CustomerChange) => request.customerId == null || change.customerId === request.customerId;
-  let last = request.after ?? from;
+  let last = after;
   try {
     while (!state.closed) {
       const through = feed.position;
-      if (overflowed || (through !== null && last < through)) {
+      if (state.overflowed || (through !== null && last < through)) {
         // Behind the feed: read the log up to where the feed stands, which is settled.
-        overflowed = false;
+        state.overflowed = false;
         while (through !== null && last < through && !state.closed) {
           const page = await readLog(db, { after: last, through, limit: PAGE, customerId: request.customerId });
           for (const change of page.changes) yield change;
@@ -83,17 +100,17 @@ async function* read(db: Database, feed: ChangeFeed, request: StreamRequest, sta
         }
         continue;
       }
-      const stretch = held.shift();
+      const stretch = state.held.shift();
       if (!stretch) {
         await new Promise<void>((resolve) => (state.wake = resolve));
         state.wake = null;
         continue;
       }
-      heldChanges -= stretch.changes.length;
+      state.heldChanges -= stretch.changes.length;
       for (const change of stretch.changes) if (change.id > last && wanted(change)) yield change;
       if (stretch.through > last) last = stretch.through;
     }
   } finally {
-    stop();
+    end();
   }
 }

@@ -19,6 +19,16 @@ export function rateLimited(message: string, retryAfterMs: number) {
   return createGraphQLError(message, { extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': retryAfter } } } });
 }
 
+/**
+ * A token holds as many live subscriptions as it may at once (MAX_SUBSCRIPTIONS_PER_TOKEN): 429
+ * with its own code, since unlike RATE_LIMITED no time will lift it, only ending one of them.
+ */
+export function tooManySubscriptions(limit: number) {
+  return createGraphQLError(`This API token already has the most subscriptions open that it may hold at once (${limit}); end one before starting another`, {
+    extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', http: { status: 429 } },
+  });
+}
+
 /** A field argument no answer can be made from (a page cursor this API did not give out): 400. */
 export function badUserInput(message: string) {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });

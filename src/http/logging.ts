@@ -3,7 +3,7 @@
  * error codes) and one per unexpected error, with the same request id. Neither variables nor the
  * query text are ever logged (either may hold a password); redaction below is a second guard.
  */
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { pino, type Logger } from 'pino';
 import { withoutInputValues } from './coercion-messages.ts';
@@ -52,6 +52,16 @@ export interface RequestLoggingOptions {
   quietPaths: readonly string[];
 }
 
+/** The operation that runs, as it starts (a query or mutation executes, a subscription subscribes). */
+function noteOperation({ args }: { args: { contextValue?: unknown; document: DocumentNode; operationName?: string | null | undefined } }): void {
+  const request = (args.contextValue as { request?: Request }).request;
+  if (!request) return;
+  const operation = getOperationAST(args.document, args.operationName);
+  const state = requestState(request);
+  state.operationType = operation?.operation;
+  state.operationName = operation?.name?.value ?? state.operationName;
+}
+
 export function useRequestLogging({ logger, graphqlEndpoint, quietPaths }: RequestLoggingOptions): Plugin {
   return {
     onRequest({ request }) {
@@ -60,14 +70,8 @@ export function useRequestLogging({ logger, graphqlEndpoint, quietPaths }: Reque
     onParams({ request, params }) {
       requestState(request).operationName = operationNameOf(params.operationName);
     },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      if (!request) return;
-      const operation = getOperationAST(args.document, args.operationName);
-      const state = requestState(request);
-      state.operationType = operation?.operation;
-      state.operationName = operation?.name?.value ?? state.operationName;
-    },
+    onExecute: noteOperation,
+    onSubscribe: noteOperation,
     onResultProcess({ request, result }) {
       const state = requestState(request);
       const results = Array.isArray(result) ? result : [result];

@@ -110,6 +110,19 @@ export function useRateLimit({ requests, anonymousRequests, windowMs, store, tru
     if (hit.count <= quota) return undefined;
     return rateLimited(`Too many requests for ${bucket.whose}; retry after ${HEADER_OF.resetMs}`, hit.resetMs);
   };
+  // The rest of an operation's cost, once it is measured (http/cost-limit.ts) and before it runs.
+  // Synchronous unless there is more to charge: an async hook on every request would put a
+  // promise on the execution path of requests that cost one.
+  const chargeRest = ({ args }: { args: { contextValue?: unknown } }) => {
+    const request = (args.contextValue as { request?: Request }).request;
+    const bucket = request && buckets.get(request);
+    if (!bucket) return;
+    const rest = requestsFor(requestState(request).cost ?? 0) - 1;
+    if (rest <= 0) return;
+    return charge(request, bucket, rest).then((refused) => {
+      if (refused) throw refused;
+    });
+  };
   return {
     async onParams({ request, context }) {
       const bucket = bucketOf(request, context);
@@ -118,18 +131,9 @@ export function useRateLimit({ requests, anonymousRequests, windowMs, store, tru
       const refused = await charge(request, bucket, 1);
       if (refused) throw refused;
     },
-    // Synchronous unless there is more to charge: an async hook on every request would put a
-    // promise on the execution path of requests that cost one.
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const bucket = request && buckets.get(request);
-      if (!bucket) return;
-      const rest = requestsFor(requestState(request).cost ?? 0) - 1;
-      if (rest <= 0) return;
-      return charge(request, bucket, rest).then((refused) => {
-        if (refused) throw refused;
-      });
-    },
+    onExecute: chargeRest,
+    // A subscription is charged once, as it starts, however long it stays open.
+    onSubscribe: chargeRest,
     // Authentication refuses an unknown or revoked token in onParams, before the hook above: the
     // 401 is counted here, and answered as 429 once the address is over its quota. (Logs and
     // metrics, which read the result earlier, still show it as UNAUTHENTICATED.)

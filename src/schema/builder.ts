@@ -76,6 +76,8 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => Object.fromEntries(SCOPES.map((scope) => [scope, ctx.principal?.scopes.has(scope) ?? false])) as ScopeFlags,
     // No principal: who you are is unknown (401). A principal: you may not do this (403).
     unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
+    // A subscription's scopes are checked once, before it starts, not on each event it sends.
+    authorizeOnSubscribe: true,
   },
 });
 
@@ -84,4 +86,7 @@ builder.mutationType({
   description:
     'Writes; customer writes need a token with `customers:write`, webhook endpoint changes one with `webhooks:manage`. ' +
     'Errors about the input come back typed in the payload (`errors`), all of them at once, and then nothing is written.',
+});
+builder.subscriptionType({
+  description: 'Live feeds, over GraphQL over SSE (`Accept: text/event-stream` at /graphql). Customer changes need `customers:read`.',
 });

@@ -5,6 +5,8 @@ import './scalars.ts';
 import './types/errors.ts';
 import './types/customer-inputs.ts';
 import './types/customer-change.ts';
+import './types/customer-events.ts';
+import './types/customer-change-event.ts';
 import './types/customer.ts';
 import './types/customer-queries.ts';
 import './types/customer-mutations.ts';

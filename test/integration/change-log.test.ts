@@ -10,6 +10,7 @@ import { changeStream } from '../../src/domain/change-stream.ts';
 import { createCustomer, updateCustomer } from '../../src/domain/customer-writes.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { uniqueEmail } from '../support/customers.ts';
+import { openWrite as holdWrite } from '../support/held-write.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let database: TestDatabase;
@@ -39,28 +40,12 @@ function collect(stream: AsyncIterableIterator<CustomerChange>) {
 }
 
 /** A write held open: it took its history id and has not committed. */
-async function openWrite(customerId: number) {
-  const client = await database.sql.connect();
-  await client.query('BEGIN');
-  const { rows } = await client.query<{ version: number }>("UPDATE customers SET notes = 'held', version = version + 1 WHERE id = $1 RETURNING version", [customerId]);
-  const change = await client.query<{ id: string }>(
-    `INSERT INTO customer_changes (customer_id, version, actor, changes) VALUES ($1, $2, 'held', '[{"field":"notes","from":null,"to":"held"}]') RETURNING id`,
-    [customerId, rows[0]!.version],
-  );
-  return {
-    id: BigInt(change.rows[0]!.id),
-    async end(how: 'COMMIT' | 'ROLLBACK') {
-      await client.query(how);
-      client.release();
-    },
-  };
-}
+const openWrite = (customerId: number) => holdWrite(database.sql, customerId);
 
 describe('reading the change log', () => {
   it('waits for a transaction that took a lower id, then gives both changes in id order', async () => {
     const [a, b] = [await newCustomer(), await newCustomer()];
-    const reader = collect(changeStream(database.db, feed, { after: null }));
-    await waitFor(() => feed.position !== null, { what: 'the feed to start' });
+    const reader = collect(await changeStream(database.db, feed, { after: null }));
 
     const held = await openWrite(a);
     const later = await updateCustomer(database.db, { id: String(b), input: { notes: 'committed first' }, actor: 'test' });
@@ -80,7 +65,7 @@ describe('reading the change log', () => {
     await reader.stop();
 
     // resuming after the first gives the second, and nothing else
-    const resumed = collect(changeStream(database.db, feed, { after: held.id }));
+    const resumed = collect(await changeStream(database.db, feed, { after: held.id }));
     await waitFor(() => resumed.seen.length === 1, { what: 'the resumed stream to catch up' });
     expect(resumed.seen[0]!.customerId).toBe(b);
     await resumed.stop();
@@ -88,8 +73,7 @@ describe('reading the change log', () => {
 
   it('gives nothing for a write that rolled back, and passes its id', async () => {
     const customer = await newCustomer();
-    const reader = collect(changeStream(database.db, feed, { after: null, customerId: customer }));
-    await waitFor(() => feed.position !== null);
+    const reader = collect(await changeStream(database.db, feed, { after: null, customerId: customer }));
     const rolledBack = await openWrite(customer);
     await rolledBack.end('ROLLBACK');
     const written = await updateCustomer(database.db, { id: String(customer), input: { notes: 'kept' }, actor: 'test' });
@@ -107,7 +91,7 @@ describe('reading the change log', () => {
     const history = await database.sql.query<{ id: string; version: number }>('SELECT id, version FROM customer_changes WHERE customer_id = $1 ORDER BY id', [customer]);
     const first = BigInt(history.rows[0]!.id); // the creation
 
-    const reader = collect(changeStream(database.db, feed, { after: first, customerId: customer }));
+    const reader = collect(await changeStream(database.db, feed, { after: first, customerId: customer }));
     await waitFor(() => reader.seen.length === 3, { what: 'the replay' });
     await updateCustomer(database.db, { id: String(other), input: { notes: 'not this one' }, actor: 'test' });
     await updateCustomer(database.db, { id: String(customer), input: { notes: 'four' }, actor: 'test' });
@@ -116,10 +100,27 @@ describe('reading the change log', () => {
     await reader.stop();
   });
 
+  it('holds every change committed once it is open, even before it is first read', async () => {
+    const customer = await newCustomer();
+    const stream = await changeStream(database.db, feed, { after: null, customerId: customer });
+    await updateCustomer(database.db, { id: String(customer), input: { notes: 'right after opening' }, actor: 'test' });
+    const reader = collect(stream);
+    await waitFor(() => reader.seen.length === 1, { what: 'the change committed between opening and reading' });
+    expect(reader.seen[0]).toMatchObject({ customerId: customer, version: 2 });
+    await reader.stop();
+  });
+
+  it('stops following when it is ended before it was read', async () => {
+    const stream = await changeStream(database.db, feed, { after: null });
+    expect(feed.position).not.toBeNull();
+    await stream.return!();
+    // nobody follows any more: the feed forgets its position
+    expect(feed.position).toBeNull();
+  });
+
   it('ends every stream when the feed stops', async () => {
     const own = new ChangeFeed(database.db, { pollMs: 60_000 });
-    const reader = collect(changeStream(database.db, own, { after: null }));
-    await waitFor(() => own.position !== null);
+    const reader = collect(await changeStream(database.db, own, { after: null }));
     await own.stop();
     await reader.stop();
     await expect(own.follow(() => {})).rejects.toThrow(/stopped/);

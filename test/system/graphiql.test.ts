@@ -1,6 +1,7 @@
 /**
  * GraphiQL at /graphql as a developer meets it after `npm start`: in Chromium, with the
- * development token filled in and the example updateCustomer operation ready to run.
+ * development token filled in and the example updateCustomer operation ready to run, and the
+ * live feed's subscription showing each write as it is made.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
@@ -64,6 +65,33 @@ describeWithBrowser('GraphiQL in Chromium', () => {
     // Everything the page needs comes from the gateway itself: it works offline, and no
     // third-party script runs next to the token.
     expect(external).toEqual([]);
+    expect(browser.problems).toEqual([]);
+  });
+
+  it('runs the live feed subscription and shows a write made meanwhile through the API', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/graphql`);
+    await page.locator('.graphiql-execute-button').waitFor({ timeout: 20_000 });
+    await page.locator('.graphiql-query-editor').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('subscription { customerChanges { type customerId change { version } } }');
+    await page.getByRole('button', { name: /^Prettify/ }).click();
+    await waitFor(async () => (await editorText(browser, '.graphiql-query-editor')).includes('subscription { customerChanges { type'), {
+      what: 'the subscription, prettified, in the editor',
+    });
+
+    // The server answers once the subscription follows the change log: from then on no write is missed.
+    const started = page.waitForResponse((response) => new URL(response.url()).pathname === '/graphql' && /^text\/event-stream/.test(response.headers()['content-type'] ?? ''));
+    await page.locator('.graphiql-execute-button').click();
+    expect((await started).status()).toBe(200);
+
+    const write = await server.graphql('mutation { updateCustomer(id: "1", input: { company: "Live Feed Inc." }) { customer { version } } }', {}, { token: developmentToken });
+    expect(write.body.data).toEqual({ updateCustomer: { customer: { version: 3 } } });
+    await waitFor(async () => (await editorText(browser, '.graphiql-response')).includes('"type": "CUSTOMER_UPDATED"'), { what: 'the event in the result pane' });
+    const result = await editorText(browser, '.graphiql-response');
+    expect(result).toContain('"customerId": "1"');
+    expect(result).toContain('"version": 3');
+    await browser.screenshot('graphiql-live-feed.png');
     expect(browser.problems).toEqual([]);
   });
 });

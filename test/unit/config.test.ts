@@ -22,6 +22,14 @@ describe('configuration', () => {
     for (const wrong of ['maybe', '-1', '1.5']) expect(() => loadConfig({ TRUST_PROXY: wrong }), wrong).toThrow(ConfigError);
   });
 
+  it('reads MAX_SUBSCRIPTIONS_PER_TOKEN (default 10, at least 1) and hands it to the server', () => {
+    expect(loadConfig({}).maxSubscriptionsPerToken).toBe(10);
+    expect(loadConfig({ MAX_SUBSCRIPTIONS_PER_TOKEN: '3' }).maxSubscriptionsPerToken).toBe(3);
+    for (const wrong of ['0', '-1', '2.5', 'many']) expect(() => loadConfig({ MAX_SUBSCRIPTIONS_PER_TOKEN: wrong }), wrong).toThrow(ConfigError);
+    const parts = { db: {} as Database, logger: createLogger('silent'), rateLimitStore: new MemoryRateLimitStore() };
+    expect(serverOptions(loadConfig({ MAX_SUBSCRIPTIONS_PER_TOKEN: '3' }), parts).maxSubscriptionsPerToken).toBe(3);
+  });
+
   it('reads ANONYMOUS_RATE_LIMIT_REQUESTS and DATABASE_STATEMENT_TIMEOUT_MS (0 turns either off)', () => {
     const config = loadConfig({ ANONYMOUS_RATE_LIMIT_REQUESTS: '7', DATABASE_STATEMENT_TIMEOUT_MS: '250' });
     expect(config.rateLimit.anonymousRequests).toBe(7);

@@ -142,6 +142,10 @@ const PINNED = /* GraphQL */ `
   }
   type WebhookDeliveryConnection { edges: [WebhookDeliveryEdge!]! pageInfo: PageInfo! }
   type WebhookDeliveryEdge { cursor: String! node: WebhookDelivery! }
+  type Subscription {
+    customerChanges(after: String, customerId: ID): CustomerChangeEvent!
+  }
+  type CustomerChangeEvent { cursor: String!  type: CustomerEventType!  customerId: ID!  change: CustomerChange! }
 
   # Yours to shape, but they must exist.
   type CustomerConnection { edges: [CustomerEdge!]! pageInfo: PageInfo! }

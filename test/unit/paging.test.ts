@@ -1,7 +1,7 @@
-/** The one page-size rule and cursor format of `customers` and `Customer.history`. */
+/** The one page-size rule and cursor format of `customers`, `Customer.history` and the live feed. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, PAGE_SIZE, pageOf, pageRequest, PagingError } from '../../src/domain/paging.ts';
+import { afterKey, decodeCursor, encodeCursor, PAGE_SIZE, pageOf, pageRequest, PagingError, type CursorKind } from '../../src/domain/paging.ts';
 
 describe('page arguments', () => {
   it('default to 20, cap at 100, and refuse a negative first', () => {
@@ -18,16 +18,37 @@ describe('page arguments', () => {
       expect(() => pageRequest('change', { after }), after).toThrow(PagingError);
     }
   });
+
+  it('refuse a key no item of that list can have, rather than failing on it in the database', () => {
+    expect(pageRequest('customer', { after: encodeCursor('customer', 2_147_483_647) }).after).toBe(2_147_483_647);
+    expect(() => pageRequest('customer', { after: encodeCursor('customer', 2_147_483_648) })).toThrow(PagingError);
+    expect(() => pageRequest('change', { after: encodeCursor('change', 9_999_999_999) })).toThrow(PagingError);
+  });
 });
 
 describe('cursors', () => {
+  const KINDS: CursorKind[] = ['customer', 'change', 'event'];
+
   it('decode to the key they were made from, and only for their kind', () => {
     fc.assert(
-      fc.property(fc.constantFrom('customer' as const, 'change' as const), fc.integer({ min: 0, max: 2_147_483_647 }), (kind, key) => {
-        expect(decodeCursor(kind, encodeCursor(kind, key))).toBe(key);
-        expect(decodeCursor(kind === 'customer' ? 'change' : 'customer', encodeCursor(kind, key))).toBeNull();
+      fc.property(fc.constantFrom(...KINDS), fc.integer({ min: 0, max: 2_147_483_647 }), (kind, key) => {
+        expect(decodeCursor(kind, encodeCursor(kind, key))).toBe(BigInt(key));
+        for (const other of KINDS.filter((each) => each !== kind)) expect(decodeCursor(other, encodeCursor(kind, key))).toBeNull();
       }),
     );
+  });
+
+  it('of events hold any PostgreSQL bigint exactly, past JavaScript\'s safe integers, and nothing beyond', () => {
+    const MAX = 9_223_372_036_854_775_807n;
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX }), (id) => {
+        expect(afterKey('event', encodeCursor('event', id))).toBe(id);
+      }),
+    );
+    expect(decodeCursor('event', encodeCursor('event', 9_007_199_254_740_993n))).toBe(9_007_199_254_740_993n);
+    for (const after of [encodeCursor('event', MAX + 1n), Buffer.from('event:0042').toString('base64url'), Buffer.from('event:1e3').toString('base64url'), 'event:1']) {
+      expect(() => afterKey('event', after), after).toThrow(PagingError);
+    }
   });
 });
 

@@ -10,7 +10,8 @@ import {
 } from '../../domain/webhook-endpoints.ts';
 import { builder } from '../builder.ts';
 import { toValidationErrors, ValidationError, type ErrorShape } from './errors.ts';
-import { CustomerEventType, WebhookEndpoint } from './webhook-endpoint.ts';
+import { CustomerEventType } from './customer-events.ts';
+import { WebhookEndpoint } from './webhook-endpoint.ts';
 
 const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
   description: 'A receiver of change events.',

@@ -1,5 +1,5 @@
-/** The WebhookEndpoint type, its delivery log (WebhookDelivery and its connection), and the event and status enums. */
-import { EVENT_TYPES, type EventType } from '../../domain/customer-events.ts';
+/** The WebhookEndpoint type, its delivery log (WebhookDelivery and its connection), and the delivery status enum. */
+import type { EventType } from '../../domain/customer-events.ts';
 import { PAGE_SIZE } from '../../domain/paging.ts';
 import {
   DELIVERY_STATUSES,
@@ -9,24 +9,15 @@ import {
   type WebhookEndpointView,
 } from '../../domain/webhook-endpoints.ts';
 import { builder } from '../builder.ts';
+import { CustomerEventType } from './customer-events.ts';
 import { pageArguments, pageCost } from './paging.ts';
 
-const EVENT_TYPE_DESCRIPTIONS = {
-  'customer.created': 'A customer was created: the write that made version 1 (`customer.created` in webhook bodies).',
-  'customer.updated': 'A customer was changed: every write after the first (`customer.updated` in webhook bodies).',
-} satisfies Record<EventType, string>;
-
-/** CUSTOMER_CREATED for customer.created: the GraphQL name of each stored type. */
+/** PENDING for pending: the GraphQL name of each stored value. */
 const enumValues = <T extends string>(values: readonly T[], describe: (value: T) => string) =>
-  Object.fromEntries(values.map((value) => [value.replace('.', '_').toUpperCase(), { value, description: describe(value) }])) as Record<
+  Object.fromEntries(values.map((value) => [value.toUpperCase(), { value, description: describe(value) }])) as Record<
     string,
     { value: T; description: string }
   >;
-
-export const CustomerEventType = builder.enumType('CustomerEventType', {
-  description: 'The kinds of change event. An event is one write to a customer: its history entry.',
-  values: enumValues(EVENT_TYPES, (type) => EVENT_TYPE_DESCRIPTIONS[type]),
-});
 
 const DELIVERY_STATUS_DESCRIPTIONS = {
   pending: 'Not delivered yet: waiting for its first attempt or its next retry.',
