@@ -183,8 +183,10 @@ export class ChangeFeed {
         this.#waitingSince = null;
         const full = page.changes.length === this.#pageSize;
         const through = full ? page.changes.at(-1)!.id : head.position;
-        if (this.#position !== null) this.#handOut({ after, through, changes: page.changes });
+        // The position moves first: a follower handed the stretch may ask how far the log is settled.
+        const previous = this.#position;
         this.#position = through;
+        if (previous !== null) this.#handOut({ after, through, changes: page.changes });
         if (!full) return;
       }
     } catch (error) {

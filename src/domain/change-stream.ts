@@ -89,26 +89,30 @@ async function* read(
   let last = after;
   try {
     while (!state.closed) {
+      // What the feed handed out, in order, as long as it follows on from what was read.
+      const stretch = state.held[0];
+      if (stretch && !state.overflowed && stretch.after <= last) {
+        state.held.shift();
+        state.heldChanges -= stretch.changes.length;
+        for (const change of stretch.changes) if (change.id > last && wanted(change)) yield change;
+        if (stretch.through > last) last = stretch.through;
+        continue;
+      }
       const through = feed.position;
       if (state.overflowed || (through !== null && last < through)) {
-        // Behind the feed: read the log up to where the feed stands, which is settled.
+        // Behind the feed (a replay from `after`, or stretches dropped): read the log up to
+        // where the feed stands, which is settled; held stretches up to there are then skipped.
         state.overflowed = false;
         while (through !== null && last < through && !state.closed) {
           const page = await readLog(db, { after: last, through, limit: PAGE, customerId: request.customerId });
           for (const change of page.changes) yield change;
           last = page.changes.length === PAGE ? page.changes.at(-1)!.id : through;
         }
+        while (state.held[0] && state.held[0].through <= last) state.heldChanges -= state.held.shift()!.changes.length;
         continue;
       }
-      const stretch = state.held.shift();
-      if (!stretch) {
-        await new Promise<void>((resolve) => (state.wake = resolve));
-        state.wake = null;
-        continue;
-      }
-      state.heldChanges -= stretch.changes.length;
-      for (const change of stretch.changes) if (change.id > last && wanted(change)) yield change;
-      if (stretch.through > last) last = stretch.through;
+      await new Promise<void>((resolve) => (state.wake = resolve));
+      state.wake = null;
     }
   } finally {
     end();

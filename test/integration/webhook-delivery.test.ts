@@ -64,8 +64,9 @@ async function update(id: string, input: Record<string, unknown>): Promise<numbe
   return response.body.data!.updateCustomer.customer.version;
 }
 
-function deliveredFor(customerId: string): ReceivedDelivery[] {
-  return receiver.delivered().filter((delivery) => delivery.body.data.customerId === customerId);
+/** What was delivered of a customer's events, to endpoints at `path` when given (customer ids repeat across databases). */
+function deliveredFor(customerId: string, path?: string): ReceivedDelivery[] {
+  return receiver.delivered().filter((delivery) => delivery.body.data.customerId === customerId && (path === undefined || delivery.path.endsWith(path)));
 }
 
 async function deliveryRows(endpointId: number) {
@@ -216,5 +217,50 @@ describe('webhook delivery', () => {
     await waitFor(async () => (await deliveryRows(other)).some((row) => row.status === 'delivered'), { what: 'the other endpoint\'s delivery' });
     expect(await deliveryRows(endpoint)).toHaveLength(1);
     expect(receiver.received.length).toBe(before + 1);
+  });
+});
+
+describe('waking the sender', () => {
+  // Polling every 10 minutes: only the wake-ups can deliver within these tests' bounds.
+  const NO_POLLING = 600_000;
+
+  it('sends each write at once in the process that made it, without waiting for a poll', async () => {
+    const quick = await startTestServer({ database: server.database, eventsPollMs: NO_POLLING, webhookAllowPrivateNetworks: true });
+    try {
+      // The shared server sends nothing here; this one's wake-ups must.
+      await server.database.sql.query('DELETE FROM webhook_endpoints');
+      const registered = await quick.graphql(CREATE_ENDPOINT, { input: { url: `${receiver.url}?quick`, eventTypes: ['CUSTOMER_UPDATED'] } }, { token: manager });
+      receiver.setSecret(registered.body.data!.createWebhookEndpoint.secret, '?quick');
+      const made = await quick.graphql(CREATE_CUSTOMER, { input: { firstName: 'Quick', lastName: 'Wake', email: uniqueEmail('wake') } });
+      const id = made.body.data!.createCustomer.customer.id as string;
+      for (let n = 1; n <= 5; n++) {
+        await quick.graphql(UPDATE_CUSTOMER, { id, input: { notes: `wake ${n}` } });
+        await waitFor(() => deliveredFor(id, '?quick').length === n, { what: `delivery ${n}`, timeoutMs: 5_000 });
+      }
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('wakes another replica with a notification when the writing one sends no webhooks', async () => {
+    const sending = await startTestServer({ eventsPollMs: NO_POLLING, webhookAllowPrivateNetworks: true });
+    const writing = await startTestServer({ database: sending.database, eventsPollMs: NO_POLLING, webhookDelivery: { enabled: false } });
+    try {
+      const token = (await createToken(sending.database.db, 'wake-manager', ['webhooks:manage'])).secret;
+      const registered = await sending.graphql(CREATE_ENDPOINT, { input: { url: `${receiver.url}?replica`, eventTypes: ['CUSTOMER_UPDATED'] } }, { token });
+      receiver.setSecret(registered.body.data!.createWebhookEndpoint.secret, '?replica');
+      // the sending replica follows the log once it knows of the endpoint
+      await waitFor(async () => (await sending.database.sql.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'customer-gateway-events' AND datname = current_database()")).rows.length === 2);
+      const made = await writing.graphql(CREATE_CUSTOMER, { input: { firstName: 'Other', lastName: 'Replica', email: uniqueEmail('replica') } });
+      const id = made.body.data!.createCustomer.customer.id as string;
+      for (let n = 1; n <= 3; n++) {
+        await writing.graphql(UPDATE_CUSTOMER, { id, input: { notes: `replica ${n}` } });
+        await waitFor(() => deliveredFor(id, '?replica').length === n, { what: `delivery ${n} from the other replica`, timeoutMs: 5_000 });
+      }
+      expect(deliveredFor(id, '?replica').every((delivery) => delivery.verified)).toBe(true);
+    } finally {
+      await writing.close();
+      await sending.close();
+    }
   });
 });

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 export interface ReceivedDelivery {
+  /** The path and query the delivery was posted to: which endpoint it was for. */
+  path: string;
   webhookId: string;
   timestamp: number;
   /** Whether the signature verified with the endpoint's secret. */
@@ -60,6 +62,7 @@ export async function startWebhookReceiver(answer: (delivery: ReceivedDelivery) 
       verified = false;
     }
     const delivery: ReceivedDelivery = {
+      path: request.url ?? '',
       webhookId: headers['webhook-id'],
       timestamp: Number(headers['webhook-timestamp']),
       verified,
