@@ -145,3 +145,46 @@ export function drive(plan: LoadPlan): Promise<LoadResult> {
     );
   });
 }
+
+export interface PacedPlan {
+  port: number;
+  workload: Workload;
+  run: number;
+  ids: { min: number; max: number };
+  random: () => number;
+  /** Requests per second, sent evenly spaced (autocannon's own rate sends each second's share in a burst). */
+  rate: number;
+  durationMs: number;
+}
+
+/** Real writes at an even pace; resolves once every one is answered. */
+export async function drivePaced(plan: PacedPlan): Promise<{ acknowledged: number; unanswered: number }> {
+  const span = plan.ids.max - plan.ids.min + 1;
+  const intervalMs = 1_000 / plan.rate;
+  const start = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  let acknowledged = 0;
+  let unanswered = 0;
+  for (let seq = 1; performance.now() - start < plan.durationMs; seq++) {
+    const id = plan.ids.min + Math.floor(plan.random() * span);
+    inFlight.push(
+      fetch(`http://127.0.0.1:${plan.port}${plan.workload.path}`, {
+        method: 'POST',
+        headers: plan.workload.headers,
+        body: plan.workload.body(plan.run, seq, id, 'update'),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_S * 1_000),
+      }).then(
+        async (response) => {
+          if (plan.workload.succeeded(response.status, await response.text())) acknowledged++;
+        },
+        () => {
+          unanswered++;
+        },
+      ),
+    );
+    const next = start + seq * intervalMs - performance.now();
+    if (next > 0) await new Promise((resolve) => setTimeout(resolve, next));
+  }
+  await Promise.all(inFlight);
+  return { acknowledged, unanswered };
+}

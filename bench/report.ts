@@ -103,8 +103,12 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
     const hooks = entry.webhooks;
     if (!hooks) continue;
     notes.push(
-      `${entry.variant} @${entry.connections}: ${hooks.delivered} of ${hooks.events} events delivered (${hooks.duplicates} duplicates); ` +
-        `commit to first attempt p50 ${fixed(hooks.p50Ms, 0)} ms, p95 ${fixed(hooks.p95Ms, 0)} ms, p99 ${fixed(hooks.p99Ms, 0)} ms; queue drained ${hooks.drainMs} ms after the load`,
+      `${entry.variant} @${entry.connections}: ${hooks.delivered} of ${hooks.events} events delivered (${hooks.duplicates} duplicates, ${hooks.missing} never queued); ` +
+        `commit to first attempt at full load p50 ${fixed(hooks.p50Ms, 0)} ms, p95 ${fixed(hooks.p95Ms, 0)} ms, p99 ${fixed(hooks.p99Ms, 0)} ms ` +
+        `(queue drained ${hooks.drainMs} ms after the load)` +
+        (hooks.steady
+          ? `; at a steady ${hooks.steady.rate} writes/s: p50 ${fixed(hooks.steady.p50Ms, 0)} ms, p95 ${fixed(hooks.steady.p95Ms, 0)} ms, p99 ${fixed(hooks.steady.p99Ms, 0)} ms`
+          : ''),
     );
   }
   const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && typeof entry.rssPeakMb === 'number');

@@ -6,12 +6,16 @@
 import { createServer } from 'node:http';
 import { serve } from './serve.ts';
 
-const firstAttempt = new Map<string, number>();
+/** Per event: its commit time and how long after it the first attempt arrived. */
+const firstAttempt = new Map<string, { at: number; ms: number }>();
 let attempts = 0;
 
 const server = createServer((request, response) => {
   if (request.method === 'GET') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ attempts, latencies: [...firstAttempt.values()] }));
+    // ?since=<ms>: only the events committed from then on
+    const since = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('since') ?? 0);
+    const latencies = [...firstAttempt.values()].filter((event) => event.at >= since).map((event) => event.ms);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ attempts, latencies }));
     return;
   }
   const chunks: Buffer[] = [];
@@ -20,7 +24,8 @@ const server = createServer((request, response) => {
     const arrived = Date.now();
     attempts++;
     const body = JSON.parse(Buffer.concat(chunks).toString()) as { data: { eventId: string; at: string } };
-    if (!firstAttempt.has(body.data.eventId)) firstAttempt.set(body.data.eventId, arrived - Date.parse(body.data.at));
+    const at = Date.parse(body.data.at);
+    if (!firstAttempt.has(body.data.eventId)) firstAttempt.set(body.data.eventId, { at, ms: arrived - at });
     response.writeHead(204).end();
   });
 });

@@ -71,6 +71,22 @@ describe('reading the change log', () => {
     await resumed.stop();
   });
 
+  it('waits for a held writer even when its transaction id is the newest of all, so no snapshot yet counts it as running', async () => {
+    // A snapshot lists as running only ids below the newest completed one: a writer whose id is
+    // newer than every finished transaction's is in no list, and must still be waited for.
+    const customer = await newCustomer();
+    const reader = collect(await changeStream(database.db, feed, { after: null, customerId: customer }));
+    const held = await openWrite(customer);
+    // nothing else writes: the held transaction has the newest id; the feed is asked to read now
+    feed.nudge();
+    await waitFor(() => feed.waitingSince !== null, { what: 'the feed to wait for the held writer' });
+    expect(feed.position! < held.id).toBe(true);
+    await held.end('COMMIT');
+    await waitFor(() => reader.seen.length === 1, { what: 'the held change' });
+    expect(reader.seen[0]!.id).toBe(held.id);
+    await reader.stop();
+  });
+
   it('gives nothing for a write that rolled back, and passes its id', async () => {
     const customer = await newCustomer();
     const reader = collect(await changeStream(database.db, feed, { after: null, customerId: customer }));

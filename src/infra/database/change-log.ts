@@ -22,9 +22,15 @@ export interface LogHead {
   running: string[];
 }
 
+/**
+ * The position, and a transaction id taken (and committed) after reading it. A snapshot lists as
+ * running only ids below the newest *completed* one, so a writer holding the newest id of all
+ * would not show; once this later id has completed, the next snapshot lists every writer still
+ * running. Taking an id writes no data, and its commit waits for no flush.
+ */
 const POSITION = {
   name: 'cgw_change_log_position',
-  text: `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS position FROM customer_changes_id_seq`,
+  text: `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS position, pg_current_xact_id() AS marker FROM customer_changes_id_seq`,
 };
 
 const RUNNING = {
@@ -53,7 +59,7 @@ const PAGE = {
 /** The newest id handed out, and the transactions that may still commit ids up to it. */
 export async function logHead(db: Database): Promise<LogHead> {
   // Two statements, in this order: a transaction that took an id before the position was read
-  // is running or ended when the second one looks.
+  // is running or ended when the second one looks, and is listed if running (see POSITION).
   const [{ position }] = (await runStatement<{ position: string }>(db, POSITION, [])) as [{ position: string }];
   const [{ running }] = (await runStatement<{ running: string[] }>(db, RUNNING, [])) as [{ running: string[] }];
   return { position: BigInt(position), running };
