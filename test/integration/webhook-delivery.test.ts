@@ -92,10 +92,11 @@ describe('webhook delivery', () => {
       const created = await strict.graphql(CREATE_CUSTOMER, { input: { firstName: 'Strict', lastName: 'Server', email: uniqueEmail('strict') } });
       expect(created.body.data!.createCustomer.customer.version).toBe(1);
       const row = await waitFor(async () => {
-        const found = await strict.database.sql.query('SELECT status, attempts, last_error FROM webhook_deliveries WHERE endpoint_id = $1', [rows[0]!.id]);
-        return found.rows[0]?.attempts >= 1 ? found.rows[0] : null;
-      }, { what: 'an attempt' });
-      expect(row).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringMatching(/may not be sent to/) });
+        const found = await strict.database.sql.query('SELECT status, attempts, last_error, locked_until FROM webhook_deliveries WHERE endpoint_id = $1', [rows[0]!.id]);
+        // taken (attempts counted) and its outcome recorded (no longer leased)
+        return found.rows[0]?.attempts >= 1 && found.rows[0].locked_until === null ? found.rows[0] : null;
+      }, { what: 'an attempt and its outcome' });
+      expect(row).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringMatching(/may not be sent to/), locked_until: null });
       expect(receiver.received.length).toBe(before);
     } finally {
       await strict.close();
@@ -145,6 +146,8 @@ describe('webhook delivery', () => {
       [3, 204],
     ]);
     expect(attempts[0]!.webhookId).toBe(attempts[1]!.webhookId);
+    // the receiver's answer is recorded a moment after it is sent
+    await waitFor(async () => (await deliveryRows(endpoint)).every((row) => row.status === 'delivered'), { what: 'the outcomes to be recorded' });
     expect(await deliveryRows(endpoint)).toEqual([
       expect.objectContaining({ version: 2, status: 'delivered', attempts: 2, last_status_code: 204 }),
       expect.objectContaining({ version: 3, status: 'delivered', attempts: 1 }),
