@@ -128,7 +128,7 @@ describe('scopes', () => {
   it('the token CLI creates webhooks:manage tokens', async () => {
     const created = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/token.ts', 'create', '--name', `cli-${Date.now()}`, '--scopes', 'webhooks:manage'],
+      ['--import', 'tsx', 'src/cli/token.ts', 'create', '--name', `cli-${Date.now()}`, '--scopes', 'webhooks:manage'],
       {
         cwd: path.resolve(import.meta.dirname, '..', '..'),
         env: { ...process.env, DATABASE_URL: strict.server.database.url, MIGRATE_ON_START: 'false' },

@@ -1,8 +1,8 @@
 /**
- * Real gateway processes (`node --import tsx src/main.ts`, as `npm start` runs it) for the tests
- * that need more than one server, or a server they can kill. Every process started here is
- * killed when the test file ends, and with SIGKILL when the test worker itself exits, so none
- * outlives a failed or interrupted run.
+ * Real gateway processes (`node --import tsx src/main.ts`, as `npm start` runs it, or the build)
+ * for the tests that need more than one server, or a server they can kill. Every process started
+ * here is killed when the test file ends, and with SIGKILL when the test worker itself exits, so
+ * none outlives a failed or interrupted run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -45,6 +45,8 @@ export interface GatewayOptions {
   /** The default token for `graphql`. */
   token?: string;
   env?: Record<string, string>;
+  /** Node's arguments: by default the sources through tsx; `['dist/main.js']` runs the build. */
+  args?: string[];
 }
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
@@ -64,7 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, options.args ?? ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => running.delete(child));

@@ -126,7 +126,7 @@ describe('npm start in development', () => {
     expect(isNew).toBeUndefined();
     expect(secret).toBe(token);
 
-    const revoked = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', 'revoke', 'development'], {
+    const revoked = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', 'revoke', 'development'], {
       cwd: ROOT,
       env: environment(),
       encoding: 'utf8',

@@ -65,7 +65,7 @@ function postgresProcesses(): string[] {
 function createToken(): string {
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/token.ts', 'create', '--name', `start-${Date.now()}`, '--scopes', 'customers:read'],
+    ['--import', 'tsx', 'src/cli/token.ts', 'create', '--name', `start-${Date.now()}`, '--scopes', 'customers:read'],
     { cwd: ROOT, env: environment(), encoding: 'utf8' },
   );
   expect(result.status, result.stderr).toBe(0);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
+// The repository's folder, from src/ (tsx) and from dist/ (built) alike: both sit at the same depth.
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
 /** The key `prisma migrate` itself locks, so our replicas and the CLI never migrate at once. */

@@ -1,7 +1,7 @@
 /** Applies pending migrations to DATABASE_URL (or the embedded database when it is unset). */
-import { loadConfig } from '../src/config.ts';
-import { locateDatabase } from '../src/infra/database/connect.ts';
-import { applyMigrations } from '../src/infra/database/migrate.ts';
+import { loadConfig } from '../config.ts';
+import { locateDatabase } from '../infra/database/connect.ts';
+import { applyMigrations } from '../infra/database/migrate.ts';
 
 const config = loadConfig();
 const location = await locateDatabase(config, console.log);

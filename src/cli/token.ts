@@ -6,12 +6,12 @@
  * Uses DATABASE_URL, or the embedded database when it is unset.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { locateDatabase } from '../src/infra/database/connect.ts';
-import { applyMigrations } from '../src/infra/database/migrate.ts';
-import { createDatabase } from '../src/infra/database/prisma.ts';
-import { SCOPES } from '../src/domain/principal.ts';
-import { createToken, listTokens, revokeToken, TokenError } from '../src/domain/tokens.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { locateDatabase } from '../infra/database/connect.ts';
+import { applyMigrations } from '../infra/database/migrate.ts';
+import { createDatabase } from '../infra/database/prisma.ts';
+import { SCOPES } from '../domain/principal.ts';
+import { createToken, listTokens, revokeToken, TokenError } from '../domain/tokens.ts';
 
 const USAGE = `usage:
   npm run --silent token -- create --name NAME --scopes ${SCOPES.join(',')}
