@@ -6,7 +6,7 @@
  * the rate limit, and an operation over `maxCost` is refused as a validation error, before it runs.
  */
 import { complexityFromQuery } from '@pothos/plugin-complexity';
-import { getOperationAST, getVariableValues, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { queryTooComplex } from './graphql-errors.ts';
 import { requestState } from './request-state.ts';
@@ -35,12 +35,33 @@ export function useCostLimit({ maxCost, message }: CostLimitOptions): Plugin<{ r
 }
 
 /**
+ * An operation's cost depends on its variables only through page sizes (`first`), which are Int
+ * arguments: it is measured once per document, operation and set of Int variable values, and
+ * kept. The requests after the first then skip the walk of the document and a second coercion
+ * of their variables (a write's big input object is coerced by execution alone).
+ */
+const costs = new WeakMap<DocumentNode, Map<string, number | undefined>>();
+const intVariables = new WeakMap<OperationDefinitionNode, string[]>();
+/** Distinct page sizes kept per document: past it, costs are measured and not kept. */
+const MAX_KEPT_PER_DOCUMENT = 64;
+
+/**
  * The cost of the operation the request runs. Undefined when execution will refuse it before
- * running anything (no such operation, or variables that do not fit their types).
+ * running anything (no such operation, or page sizes that are not integers).
  */
 function costOf(schema: GraphQLSchema, document: DocumentNode, params: GraphQLParams): number | undefined {
   const operation = getOperationAST(document, params.operationName);
   if (!operation) return undefined;
+  const names = intVariablesOf(operation);
+  const given = params.variables ?? {};
+  const values = names.map((name) => given[name]);
+  // Anything else than an integer, null or nothing is refused by execution's own coercion.
+  if (!values.every((value) => value === undefined || value === null || Number.isSafeInteger(value))) return undefined;
+  const key = `${params.operationName ?? ''}\u0000${JSON.stringify(values)}`;
+  const kept = costs.get(document) ?? new Map<string, number | undefined>();
+  if (kept.has(key)) return kept.get(key);
+  // Measured once with the request's own variables: it then holds for every request that sends
+  // this document with these page sizes. Variables execution would refuse are not measured.
   const variables = params.variables ?? {};
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
   // complexityFromQuery measures a document's first operation: give it the one that runs.
@@ -48,5 +69,26 @@ function costOf(schema: GraphQLSchema, document: DocumentNode, params: GraphQLPa
     kind: Kind.DOCUMENT,
     definitions: document.definitions.filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition === operation),
   };
-  return complexityFromQuery(only, { schema, variables }).complexity;
+  const cost = complexityFromQuery(only, { schema, variables }).complexity;
+  if (kept.size < MAX_KEPT_PER_DOCUMENT) {
+    kept.set(key, cost);
+    costs.set(document, kept);
+  }
+  return cost;
+}
+
+/** The operation's variables of type Int or Int!: the only ones a cost can depend on. */
+function intVariablesOf(operation: OperationDefinitionNode): string[] {
+  let names = intVariables.get(operation);
+  if (!names) {
+    names = (operation.variableDefinitions ?? [])
+      .filter(({ type }) => (type.kind === Kind.NON_NULL_TYPE ? type.type : type).kind === Kind.NAMED_TYPE && namedTypeOf(type) === 'Int')
+      .map((definition) => definition.variable.name.value);
+    intVariables.set(operation, names);
+  }
+  return names;
+}
+
+function namedTypeOf(type: TypeNode): string {
+  return type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type);
 }
