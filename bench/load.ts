@@ -2,14 +2,15 @@
  * Drives one server with autocannon over one set of keep-alive connections, in three phases
  * chosen by the clock when each request is sent:
  *
- * - warm-up: real writes, not measured;
- * - measure: real writes, measured (latency from send to complete response, per request kind);
- * - drain: writes to a customer that does not exist, which change nothing. With one request in
- *   flight per connection, once every real request has its response nothing more can be applied,
- *   so the count of acknowledged writes can be compared exactly with the database.
+ * - warm-up: real requests, not measured;
+ * - measure: real requests, measured (latency from send to complete response, per request kind);
+ * - drain: for writes, writes to customers that do not exist, which change nothing (for reads,
+ *   more reads). With one request in flight per connection, once every real request has its
+ *   response nothing more can be applied, so the count of acknowledged writes can be compared
+ *   exactly with the database.
  */
 import autocannon, { type RequestContext, type RequestParams } from 'autocannon';
-import { NO_SUCH_CUSTOMER, type RequestKind, type Workload } from './workloads.ts';
+import type { BenchRequest, RequestKind, Workload } from './workloads.ts';
 
 export interface LoadPlan {
   port: number;
@@ -38,6 +39,8 @@ export interface LoadResult {
   non2xx: number;
   /** Successful responses over warm-up and measure: the writes the database must show. */
   acknowledged: number;
+  /** 200 responses over warm-up and measure that did not show the request done. */
+  wrong: number;
   /** Real requests that never got a response (a connection error or timeout cut them off). */
   unanswered: number;
   /** Connection errors and timeouts over the whole run, as autocannon counts them. */
@@ -48,9 +51,20 @@ type Phase = 'warmup' | 'measure' | 'drain';
 
 interface Sent extends RequestContext {
   phase: Phase;
-  kind: RequestKind;
+  request: BenchRequest;
   sentAt: number;
 }
+
+/** `count` distinct customer ids drawn uniformly from the range. */
+export function pickIds(ids: { min: number; max: number }, count: number, random: () => number): number[] {
+  const span = ids.max - ids.min + 1;
+  const picked = new Set<number>();
+  while (picked.size < Math.min(count, span)) picked.add(ids.min + Math.floor(random() * span));
+  return [...picked];
+}
+
+/** Ids past the seeded range name no customer (the bench creates none): writes to them change nothing. */
+const noSuchCustomers = (ids: { max: number }, count: number) => Array.from({ length: count }, (_, i) => ids.max + 1 + i);
 
 /** How long in-flight real requests may take to answer once the measured window closes. */
 const DRAIN_TIMEOUT_MS = 15_000;
@@ -70,20 +84,22 @@ export function drive(plan: LoadPlan): Promise<LoadResult> {
     failed: 0,
     non2xx: 0,
     acknowledged: 0,
+    wrong: 0,
     unanswered: 0,
     transportErrors: 0,
   };
-  const span = plan.ids.max - plan.ids.min + 1;
+  const count = workload.customersPerRequest;
 
   const setupRequest = (request: RequestParams, context: RequestContext): RequestParams => {
     const sent = context as Sent;
     sent.phase = phase;
-    sent.kind = phase !== 'drain' && random() < workload.passwordShare ? 'password' : 'update';
-    const id = phase === 'drain' ? NO_SUCH_CUSTOMER : plan.ids.min + Math.floor(random() * span);
+    const kind = phase !== 'drain' && random() < workload.passwordShare ? 'password' : 'update';
+    const ids = phase === 'drain' && workload.effect === 'write' ? noSuchCustomers(plan.ids, count) : pickIds(plan.ids, count, random);
     if (phase !== 'drain') realSent++;
     seq++;
+    sent.request = { run: plan.run, seq, ids, kind };
     sent.sentAt = performance.now();
-    return { ...request, body: workload.body(plan.run, seq, id, sent.kind) };
+    return { ...request, body: workload.body(sent.request) };
   };
 
   const onResponse = (status: number, body: string, context: RequestContext) => {
@@ -91,10 +107,11 @@ export function drive(plan: LoadPlan): Promise<LoadResult> {
     const latency = performance.now() - sent.sentAt;
     if (sent.phase === 'drain') return;
     realAnswered++;
-    const ok = workload.succeeded(status, body);
+    const ok = workload.succeeded(status, body, sent.request);
     if (ok) result.acknowledged++;
+    else if (status === 200) result.wrong++;
     if (sent.phase !== 'measure') return;
-    if (ok) result.latencies[sent.kind].push(latency);
+    if (ok) result.latencies[sent.request.kind].push(latency);
     else if (status >= 200 && status < 300) result.failed++;
     else result.non2xx++;
   };
@@ -159,23 +176,22 @@ export interface PacedPlan {
 
 /** Real writes at an even pace; resolves once every one is answered. */
 export async function drivePaced(plan: PacedPlan): Promise<{ acknowledged: number; unanswered: number }> {
-  const span = plan.ids.max - plan.ids.min + 1;
   const intervalMs = 1_000 / plan.rate;
   const start = performance.now();
   const inFlight: Array<Promise<void>> = [];
   let acknowledged = 0;
   let unanswered = 0;
   for (let seq = 1; performance.now() - start < plan.durationMs; seq++) {
-    const id = plan.ids.min + Math.floor(plan.random() * span);
+    const request: BenchRequest = { run: plan.run, seq, ids: pickIds(plan.ids, plan.workload.customersPerRequest, plan.random), kind: 'update' };
     inFlight.push(
       fetch(`http://127.0.0.1:${plan.port}${plan.workload.path}`, {
         method: 'POST',
         headers: plan.workload.headers,
-        body: plan.workload.body(plan.run, seq, id, 'update'),
+        body: plan.workload.body(request),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_S * 1_000),
       }).then(
         async (response) => {
-          if (plan.workload.succeeded(response.status, await response.text())) acknowledged++;
+          if (plan.workload.succeeded(response.status, await response.text(), request)) acknowledged++;
         },
         () => {
           unanswered++;

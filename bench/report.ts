@@ -1,11 +1,16 @@
 /** The results of a bench: one entry per variant and connection count, as a table and as JSON. */
 import type { StartupResult } from './startup.ts';
 import type { WebhookFigures } from './webhooks.ts';
-import type { Variant } from './workloads.ts';
+import { effectOf, type Variant } from './workloads.ts';
 
 export interface Entry {
   variant: Variant;
   connections: number;
+  /** Customers seeded for the run, and how long seeding took (the same for every entry of a run). */
+  customers: number;
+  seedMs: number;
+  /** Distinct customers each request names (10 for gateway-batch). */
+  customersPerRequest: number;
   /** Why the variant did not run (e.g. a mutation not built yet); no figures then. */
   skipped?: string;
   /** The run failed; no figures then. */
@@ -14,6 +19,8 @@ export interface Entry {
   durationS: number;
   /** Successful responses per second in the measured window. */
   rps: number | null;
+  /** Write variants: customers written per second (rps x customers per request). */
+  customersPerSecond: number | null;
   /** Latency percentiles (ms) of successful responses; for `mixed`, of the non-password ones. */
   p50: number | null;
   p99: number | null;
@@ -35,10 +42,27 @@ export interface Entry {
   password?: { share: number; requests: number; p50: number | null; p99: number | null };
   /** gateway-webhook: what the endpoint received (bench/webhooks.ts). */
   webhooks?: WebhookFigures;
-  /** Writes the database shows for this run against successful responses (warm-up included). */
-  writes: { acknowledged: number; applied: number; unanswered: number; match: boolean } | null;
+  /**
+   * Write variants: writes the database shows for this run (sum of versions) against successful
+   * responses (warm-up included) times the customers each names; `history` the customer_changes
+   * rows added, for variants that record one per write (null otherwise); `wrong` 200 responses
+   * that did not show the write done.
+   */
+  writes: {
+    acknowledged: number;
+    expected: number;
+    applied: number;
+    history: number | null;
+    unanswered: number;
+    wrong: number;
+    match: boolean;
+  } | null;
+  /** Read variants: 200 responses without the asked data, and writes the run made (both must be 0). */
+  reads: { answered: number; wrong: number; applied: number; match: boolean } | null;
+  /** Writes: customers per second against limit, postgraphile and postgraphile-audited. Reads by id: req/s against postgraphile-read. */
   ratioToLimit: number | null;
   ratioToPostgraphile: number | null;
+  ratioToPostgraphileAudited: number | null;
 }
 
 /** Nearest-rank percentile of unsorted values. */
@@ -48,26 +72,51 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/**
+ * What each ratio compares a variant with: the same work done another way. Writes compare
+ * customers written per second; reads by id compare req/s with PostGraphile's read. A name search
+ * has no peer: PostGraphile's amber preset has no substring filter.
+ */
+function peers(variant: Variant): { limit: Variant | null; postgraphile: Variant | null; audited: Variant | null } {
+  if (effectOf(variant) === 'write') return { limit: 'limit', postgraphile: 'postgraphile', audited: 'postgraphile-audited' };
+  return { limit: null, postgraphile: variant === 'gateway-search' ? null : 'postgraphile-read', audited: null };
+}
+
+const throughput = (entry: Entry) => entry.customersPerSecond ?? entry.rps;
+
 export function addRatios(entries: Entry[]): void {
-  const rpsOf = (variant: Variant, connections: number) =>
-    entries.find((entry) => entry.variant === variant && entry.connections === connections)?.rps ?? null;
+  const ratio = (entry: Entry, peer: Variant | null) => {
+    const other = entries.find((candidate) => candidate.variant === peer && candidate.connections === entry.connections);
+    const mine = throughput(entry);
+    const theirs = other ? throughput(other) : null;
+    return mine !== null && theirs ? Number((mine / theirs).toFixed(3)) : null;
+  };
   for (const entry of entries) {
-    const limit = rpsOf('limit', entry.connections);
-    const postgraphile = rpsOf('postgraphile', entry.connections);
-    entry.ratioToLimit = entry.rps !== null && limit ? Number((entry.rps / limit).toFixed(3)) : null;
-    entry.ratioToPostgraphile = entry.rps !== null && postgraphile ? Number((entry.rps / postgraphile).toFixed(3)) : null;
+    const peer = peers(entry.variant);
+    entry.ratioToLimit = ratio(entry, peer.limit);
+    entry.ratioToPostgraphile = ratio(entry, peer.postgraphile);
+    entry.ratioToPostgraphileAudited = ratio(entry, peer.audited);
   }
+}
+
+function checkCell(entry: Entry): string {
+  const { writes, reads } = entry;
+  if (reads) return reads.match ? `reads ok (${reads.answered})` : `WRONG: ${reads.wrong} of ${reads.answered} reads wrong, ${reads.applied} writes`;
+  if (!writes) return '-';
+  const history = writes.history === null ? '' : `, ${writes.history} history`;
+  return writes.match
+    ? `ok (${writes.applied}${history})`
+    : `MISMATCH: ${writes.applied} applied, ${writes.expected} acknowledged${history}${writes.wrong ? `, ${writes.wrong} wrong answers` : ''}`;
 }
 
 const fixed = (value: number | null | undefined, places: number) => (value === null || value === undefined ? '-' : value.toFixed(places));
 
 export function formatTable(entries: Entry[], startup: StartupResult | string | undefined): string {
-  const header = ['variant', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'PG CPU ms/req', 'x limit', 'x postgraphile', 'writes'];
+  const header = ['variant', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'PG CPU ms/req', 'x limit', 'x postgraphile', 'x audited', 'check'];
   const rows = entries.map((entry) => {
     if (entry.skipped || entry.error) {
       return [entry.variant, String(entry.connections), `${entry.skipped ? 'skipped' : 'failed'}: ${entry.skipped ?? entry.error}`];
     }
-    const writes = entry.writes;
     return [
       entry.variant,
       String(entry.connections),
@@ -80,7 +129,8 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
       fixed(entry.postgresCpuMsPerRequest, 3),
       fixed(entry.ratioToLimit, 2),
       fixed(entry.ratioToPostgraphile, 2),
-      !writes ? '-' : writes.match ? `ok (${writes.applied})` : `MISMATCH: ${writes.applied} applied, ${writes.acknowledged} acknowledged`,
+      fixed(entry.ratioToPostgraphileAudited, 2),
+      checkCell(entry),
     ];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...rows.filter((row) => row.length > 3).map((row) => row[column]!.length)));
@@ -91,6 +141,16 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
   const out = [line(header), ...rows.map(line)];
 
   const notes: string[] = [];
+  const first = entries[0];
+  if (first) notes.push(`${first.customers.toLocaleString('en-US')} customers seeded in ${first.seedMs.toLocaleString('en-US')} ms`);
+  for (const entry of entries) {
+    if (entry.customersPerRequest <= 1 || entry.customersPerSecond === null) continue;
+    const single = entries.find((other) => other.variant === 'gateway' && other.connections === entry.connections)?.customersPerSecond;
+    notes.push(
+      `${entry.variant} @${entry.connections}: ${entry.customersPerRequest} customers a request, ${fixed(entry.customersPerSecond, 0)} customers/s` +
+        (single ? ` (${(entry.customersPerSecond / single).toFixed(2)}x gateway's single updates)` : ''),
+    );
+  }
   for (const entry of entries) {
     if (entry.password && entry.variant === 'mixed') {
       notes.push(
@@ -111,7 +171,7 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
           : ''),
     );
   }
-  const memory = entries.filter((entry) => ['gateway', 'password', 'mixed'].includes(entry.variant) && typeof entry.rssPeakMb === 'number');
+  const memory = entries.filter((entry) => entry.variant.startsWith('gateway') || ['password', 'mixed'].includes(entry.variant) && typeof entry.rssPeakMb === 'number');
   for (const entry of memory) {
     notes.push(`${entry.variant} @${entry.connections} resident memory: ${fixed(entry.rssAfterWarmupMb, 0)} MiB after warm-up, ${fixed(entry.rssPeakMb, 0)} MiB at peak`);
   }

@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: measures what a customer update costs in each variant (see README.md,
+ * `npm run bench`: measures what a customer update or read costs in each variant (see README.md,
  * "Benchmarks"), each in a fresh server process, against one embedded PostgreSQL seeded here,
- * and checks after each run that the database holds exactly the writes that were acknowledged.
+ * and checks after each run that the database holds exactly the writes that were acknowledged
+ * (and, for reads, that every answer carried what was asked and nothing was written).
  *
  *   npm run bench -- --duration 2 --warmup 1 --variants limit,gateway --connections 10
  *
@@ -13,13 +14,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken } from '../src/domain/tokens.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';
-import { appliedWrites, seedCustomers, settle, startDatabase, withVersionTrigger, type BenchDatabase } from './database.ts';
+import { appliedWrites, historyRows, seedCustomers, settle, startDatabase, withTriggers, type BenchDatabase } from './database.ts';
 import { drive, drivePaced } from './load.ts';
 import { atExit, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
 import { addRatios, formatTable, percentile, type Entry } from './report.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
 import { registerBenchEndpoint } from './webhooks.ts';
-import { VARIANTS, workload, type Variant } from './workloads.ts';
+import { VARIANTS, workload, type Variant, type Workload } from './workloads.ts';
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 /** gateway-webhook's second, steady run, and what keeps its written values apart from the others'. */
@@ -110,15 +111,15 @@ interface RunContext {
   options: Options;
   database: BenchDatabase;
   ids: { min: number; max: number };
+  seedMs: number;
   token: string;
 }
 
-async function measure(context: RunContext, variant: Variant, connections: number, run: number): Promise<Entry> {
+async function measure(context: RunContext, variant: Variant, work: Workload, connections: number, run: number): Promise<Entry> {
   const { options, database } = context;
-  const entry = emptyEntry(variant, connections, options);
+  const entry = emptyEntry(variant, work, connections, context);
 
   const say = (message: string) => log(`${variant} @${connections}: ${message}`);
-  const work = workload(variant, context.token);
 
   say('vacuum and checkpoint');
   await settle(database.client);
@@ -145,6 +146,7 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
   }, 200);
   try {
     const writesBefore = await appliedWrites(database.client);
+    const historyBefore = work.recordsHistory ? await historyRows(database.client) : 0;
     let start = { server: 0, postgres: 0, load: 0 };
     let end = start;
     const snapshot = () => ({
@@ -205,12 +207,24 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
     await server.stop();
 
     const applied = (await appliedWrites(database.client)) - writesBefore;
-    const { acknowledged, unanswered } = result;
-    // Exact when every real request was answered; otherwise the cut-off ones may or may not have landed.
-    const match = unanswered === 0 ? applied === acknowledged : applied >= acknowledged && applied <= acknowledged + unanswered;
-    say(
-      `writes: ${applied} applied, ${acknowledged} acknowledged${unanswered ? `, ${unanswered} unanswered` : ''}: ${match ? 'ok' : 'MISMATCH'}`,
-    );
+    const history = work.recordsHistory ? (await historyRows(database.client)) - historyBefore : null;
+    const { acknowledged, unanswered, wrong } = result;
+    if (work.effect === 'read') {
+      const match = wrong === 0 && applied === 0;
+      entry.reads = { answered: acknowledged + wrong, wrong, applied, match };
+      say(`reads: ${wrong} of ${acknowledged + wrong} answers wrong, ${applied} writes: ${match ? 'ok' : 'WRONG'}`);
+    } else {
+      const perRequest = work.customersPerRequest;
+      const expected = acknowledged * perRequest;
+      // Exact when every real request was answered; otherwise the cut-off ones may or may not have landed.
+      const counted = unanswered === 0 ? applied === expected : applied >= expected && applied <= expected + unanswered * perRequest;
+      const match = counted && wrong === 0 && (history === null || history === applied);
+      entry.writes = { acknowledged, expected, applied, history, unanswered, wrong, match };
+      say(
+        `writes: ${applied} applied, ${expected} acknowledged${unanswered ? `, ${unanswered} requests unanswered` : ''}` +
+          `${history === null ? '' : `, ${history} history rows`}${wrong ? `, ${wrong} wrong answers` : ''}: ${match ? 'ok' : 'MISMATCH'}`,
+      );
+    }
 
     const successes = result.latencies.update.length + result.latencies.password.length;
     const responses = successes + result.failed + result.non2xx;
@@ -219,6 +233,7 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
     const primary = work.passwordShare === 1 ? result.latencies.password : result.latencies.update;
     Object.assign(entry, {
       rps: round(successes / seconds, 1),
+      customersPerSecond: work.effect === 'write' ? round((successes * work.customersPerRequest) / seconds, 1) : null,
       p50: round(percentile(primary, 50), 3),
       p99: round(percentile(primary, 99), 3),
       errors: result.failed + result.transportErrors,
@@ -228,7 +243,6 @@ async function measure(context: RunContext, variant: Variant, connections: numbe
       postgresCpuMsPerRequest: perRequest(end.postgres - start.postgres),
       loadCpuMsPerRequest: perRequest(end.load - start.load),
       rssPeakMb: round(peakRss, 1),
-      writes: { acknowledged, applied, unanswered, match },
     });
     if (work.passwordShare > 0 && work.passwordShare < 1) {
       const passwords = result.latencies.password;
@@ -278,9 +292,11 @@ async function main(): Promise<number> {
   atExit(() => database.stop());
   log(`seeding ${options.customers} customers`);
   const seedStart = performance.now();
-  const ids = await seedCustomers(database.client, options.customers);
-  log(`seeded in ${Math.round(performance.now() - seedStart)} ms`);
-  const context: RunContext = { options, database, ids, token: await benchToken(database.url) };
+  const seeded = await seedCustomers(database.client, options.customers);
+  const seedMs = Math.round(performance.now() - seedStart);
+  log(`seeded in ${seedMs} ms (insert ${seeded.insertMs} ms, vacuum and analyze ${seeded.vacuumMs} ms)`);
+  const ids = { min: seeded.min, max: seeded.max };
+  const context: RunContext = { options, database, ids, seedMs, token: await benchToken(database.url) };
 
   const entries: Entry[] = [];
   let run = 0;
@@ -288,13 +304,14 @@ async function main(): Promise<number> {
     for (const connections of options.connections) {
       if (aborting) return 1;
       run++;
-      const once = () => measure(context, variant, connections, run);
+      // Fresh for each run: a workload keeps what its checks have seen.
+      const work = workload(variant, context.token, ids);
       try {
-        entries.push(variant === 'postgraphile' ? await withVersionTrigger(database.client, once) : await once());
+        entries.push(await withTriggers(database.client, work.triggers, () => measure(context, variant, work, connections, run)));
       } catch (error) {
         if (aborting) return 1;
         log(`${variant} @${connections} failed: ${(error as Error).message}`);
-        entries.push({ ...emptyEntry(variant, connections, options), error: (error as Error).message.split('\n')[0]! });
+        entries.push({ ...emptyEntry(variant, work, connections, context), error: (error as Error).message.split('\n')[0]! });
       }
     }
   }
@@ -321,16 +338,22 @@ async function main(): Promise<number> {
   console.log(formatTable(entries, startup));
   log(`results written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
   clearTimeout(watchdog);
-  return entries.some((entry) => entry.error || (entry.writes && !entry.writes.match) || (entry.webhooks?.missing ?? 0) > 0) ? 1 : 0;
+  const failed = (entry: Entry) =>
+    entry.error || (entry.writes && !entry.writes.match) || (entry.reads && !entry.reads.match) || (entry.webhooks?.missing ?? 0) > 0;
+  return entries.some(failed) ? 1 : 0;
 }
 
-function emptyEntry(variant: Variant, connections: number, options: Options): Entry {
+function emptyEntry(variant: Variant, work: Workload, connections: number, context: RunContext): Entry {
   return {
     variant,
     connections,
-    warmupS: options.warmupS,
-    durationS: options.durationS,
+    customers: context.options.customers,
+    seedMs: context.seedMs,
+    customersPerRequest: work.customersPerRequest,
+    warmupS: context.options.warmupS,
+    durationS: context.options.durationS,
     rps: null,
+    customersPerSecond: null,
     p50: null,
     p99: null,
     errors: null,
@@ -342,8 +365,10 @@ function emptyEntry(variant: Variant, connections: number, options: Options): En
     rssAfterWarmupMb: null,
     rssPeakMb: null,
     writes: null,
+    reads: null,
     ratioToLimit: null,
     ratioToPostgraphile: null,
+    ratioToPostgraphileAudited: null,
   };
 }
 

@@ -1,9 +1,12 @@
 /**
  * PostGraphile 5 (amber preset) over the same database: the generated `updateCustomerByRowId`
- * mutation, as a reference point for "GraphQL over PostgreSQL without hand-written resolvers".
- * It cannot express `version = version + 1`; bench/run.ts installs a trigger doing that (and
- * `date_modified = now()`) for this variant only, so every variant makes the same write.
+ * mutation and `customerByRowId` query, as a reference point for "GraphQL over PostgreSQL
+ * without hand-written resolvers". It cannot express `version = version + 1`; bench/run.ts
+ * installs a trigger doing that (and `date_modified = now()`) for its write variants only, so
+ * every variant makes the same write (bench/database.ts).
  */
+// First: PostGraphile's reads need it on Node 20.
+import './promise-with-resolvers.ts';
 import { createServer } from 'node:http';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
