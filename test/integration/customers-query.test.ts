@@ -118,17 +118,45 @@ describe('filters', () => {
     expect(await allIds({ email: 'jane.smith' })).toEqual([]);
   });
 
-  it('name: part of the first or last name, without regard to case', async () => {
+  it('name with 3 or more letters or digits in a row: anywhere in the first or last name, without regard to case', async () => {
     expect(await allIds({ name: 'smith' })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ name: 'MITH' })).toEqual([janeSmith, johnSmithers]);
     expect(await allIds({ name: 'JOHN' })).toEqual([johnSmithers]);
+    expect(await allIds({ name: 'ohn' })).toEqual([johnSmithers]);
     expect(await allIds({ name: 'marí' })).toEqual([mariaO]);
+    expect(await allIds({ name: "o'bri" })).toEqual([mariaO]);
+    expect(await allIds({ name: 'RIEN' })).toEqual([mariaO]);
+  });
+
+  it('name with fewer letters or digits in a row: a first or last name that starts with it', async () => {
+    expect(await allIds({ name: 'JO' })).toEqual([johnSmithers]);
+    expect(await allIds({ name: 'j' })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ name: 's' })).toEqual([janeSmith, johnSmithers, percent]);
+    expect(await allIds({ name: 'Ma' })).toEqual([mariaO]);
     expect(await allIds({ name: "o'b" })).toEqual([mariaO]);
+    expect(await allIds({ name: ' O\' ' })).toEqual([mariaO]);
+    // inside a name, not at its start
+    expect(await allIds({ name: 'mi' })).toEqual([]);
+    expect(await allIds({ name: 'ía' })).toEqual([]);
+    expect(await allIds({ name: 'J.' })).toEqual([]);
   });
 
   it('name: % and _ are the characters themselves, not wildcards', async () => {
-    expect(await allIds({ name: '%' })).toEqual([percent]);
-    expect(await allIds({ name: '0%_o' })).toEqual([percent]);
+    expect(await allIds({ name: '50%' })).toEqual([percent]);
+    expect(await allIds({ name: '0%_Off' })).toEqual([percent]);
+    expect(await allIds({ name: '5_%' })).toEqual([]);
     expect(await allIds({ name: 'J_hn' })).toEqual([]);
+    expect(await allIds({ name: 'Smi_h' })).toEqual([]);
+  });
+
+  it('name without a letter or digit is a 400 BAD_USER_INPUT: no index could find it', async () => {
+    for (const name of ['%', '_', '---', ' . ', "'%_'"]) {
+      const response = await server.graphql(CUSTOMERS, { first: 1, filter: { name } });
+      expect(response.status, name).toBe(400);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: 'filter.name needs a letter or a digit', extensions: { code: 'BAD_USER_INPUT' } }),
+      ]);
+    }
   });
 
   it('customerGroupId', async () => {
