@@ -1,5 +1,6 @@
 /** customers(first, after, filter): a Relay connection in id order, with its filters. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databasePool } from '../../src/infra/database/prisma.ts';
 import { insertCustomer } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -206,6 +207,56 @@ describe('filters', () => {
     expect(second.edges.map((edge) => edge.node.id)).toEqual([mariaO]);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
+});
+
+describe('name search through the trigram indexes', () => {
+  /** The statements the server sends while `work` runs, as its pool hands them to PostgreSQL. */
+  async function statementsSent(work: () => Promise<unknown>): Promise<Array<{ text: string; values: unknown[] }>> {
+    const pool = databasePool(server.database.db);
+    const query = pool.query;
+    const sent: Array<{ text: string; values: unknown[] }> = [];
+    pool.query = ((config: { text?: string; values?: unknown[] }, ...rest: unknown[]) => {
+      if (typeof config === 'object' && config?.text) sent.push({ text: config.text, values: config.values ?? [] });
+      return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+    }) as typeof pool.query;
+    try {
+      await work();
+    } finally {
+      pool.query = query;
+    }
+    return sent;
+  }
+
+  /** The plan of a statement when scans of the whole table are off: only an index on the names can serve it. */
+  async function planWithoutFullScans({ text, values }: { text: string; values: unknown[] }): Promise<string> {
+    const client = await server.database.sql.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      // The primary key in id order, filtered row by row, reads every customer just the same.
+      await client.query('SET LOCAL enable_indexscan = off');
+      const { rows } = await client.query(`EXPLAIN ${text}`, values);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  // The trigram indexes are what keeps a search from reading every customer, and nothing else
+  // fails when a change to the statement (its casts, lower(), a collation) stops them serving it.
+  for (const [how, name] of [['anywhere in a name', 'smith'], ['at the start of a name', 'Sm']] as const) {
+    it(`uses both, in the statement the API sends: ${how}`, async () => {
+      const sent = await statementsSent(() => allIds({ name }));
+      const search = sent.filter((statement) => /ILIKE/.test(statement.text));
+      expect(search).toHaveLength(1);
+      const plan = await planWithoutFullScans(search[0]!);
+      expect(plan).toContain('BitmapOr');
+      expect(plan).toMatch(/Bitmap Index Scan on customers_first_name_trgm_idx/);
+      expect(plan).toMatch(/Bitmap Index Scan on customers_last_name_trgm_idx/);
+      expect(plan).not.toMatch(/Seq Scan|Disabled: true/);
+    });
+  }
 });
 
 describe('scopes', () => {
