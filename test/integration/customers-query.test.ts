@@ -1,5 +1,6 @@
 /** customers(first, after, filter): a Relay connection in id order, with its filters. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databasePool } from '../../src/infra/database/prisma.ts';
 import { insertCustomer } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -118,17 +119,45 @@ describe('filters', () => {
     expect(await allIds({ email: 'jane.smith' })).toEqual([]);
   });
 
-  it('name: part of the first or last name, without regard to case', async () => {
+  it('name with 3 or more letters or digits in a row: anywhere in the first or last name, without regard to case', async () => {
     expect(await allIds({ name: 'smith' })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ name: 'MITH' })).toEqual([janeSmith, johnSmithers]);
     expect(await allIds({ name: 'JOHN' })).toEqual([johnSmithers]);
+    expect(await allIds({ name: 'ohn' })).toEqual([johnSmithers]);
     expect(await allIds({ name: 'marí' })).toEqual([mariaO]);
+    expect(await allIds({ name: "o'bri" })).toEqual([mariaO]);
+    expect(await allIds({ name: 'RIEN' })).toEqual([mariaO]);
+  });
+
+  it('name with fewer letters or digits in a row: a first or last name that starts with it', async () => {
+    expect(await allIds({ name: 'JO' })).toEqual([johnSmithers]);
+    expect(await allIds({ name: 'j' })).toEqual([janeSmith, johnSmithers]);
+    expect(await allIds({ name: 's' })).toEqual([janeSmith, johnSmithers, percent]);
+    expect(await allIds({ name: 'Ma' })).toEqual([mariaO]);
     expect(await allIds({ name: "o'b" })).toEqual([mariaO]);
+    expect(await allIds({ name: ' O\' ' })).toEqual([mariaO]);
+    // inside a name, not at its start
+    expect(await allIds({ name: 'mi' })).toEqual([]);
+    expect(await allIds({ name: 'ía' })).toEqual([]);
+    expect(await allIds({ name: 'J.' })).toEqual([]);
   });
 
   it('name: % and _ are the characters themselves, not wildcards', async () => {
-    expect(await allIds({ name: '%' })).toEqual([percent]);
-    expect(await allIds({ name: '0%_o' })).toEqual([percent]);
+    expect(await allIds({ name: '50%' })).toEqual([percent]);
+    expect(await allIds({ name: '0%_Off' })).toEqual([percent]);
+    expect(await allIds({ name: '5_%' })).toEqual([]);
     expect(await allIds({ name: 'J_hn' })).toEqual([]);
+    expect(await allIds({ name: 'Smi_h' })).toEqual([]);
+  });
+
+  it('name without a letter or digit is a 400 BAD_USER_INPUT: no index could find it', async () => {
+    for (const name of ['%', '_', '---', ' . ', "'%_'"]) {
+      const response = await server.graphql(CUSTOMERS, { first: 1, filter: { name } });
+      expect(response.status, name).toBe(400);
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ message: 'filter.name needs a letter or a digit', extensions: { code: 'BAD_USER_INPUT' } }),
+      ]);
+    }
   });
 
   it('customerGroupId', async () => {
@@ -178,6 +207,56 @@ describe('filters', () => {
     expect(second.edges.map((edge) => edge.node.id)).toEqual([mariaO]);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
+});
+
+describe('name search through the trigram indexes', () => {
+  /** The statements the server sends while `work` runs, as its pool hands them to PostgreSQL. */
+  async function statementsSent(work: () => Promise<unknown>): Promise<Array<{ text: string; values: unknown[] }>> {
+    const pool = databasePool(server.database.db);
+    const query = pool.query;
+    const sent: Array<{ text: string; values: unknown[] }> = [];
+    pool.query = ((config: { text?: string; values?: unknown[] }, ...rest: unknown[]) => {
+      if (typeof config === 'object' && config?.text) sent.push({ text: config.text, values: config.values ?? [] });
+      return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+    }) as typeof pool.query;
+    try {
+      await work();
+    } finally {
+      pool.query = query;
+    }
+    return sent;
+  }
+
+  /** The plan of a statement when scans of the whole table are off: only an index on the names can serve it. */
+  async function planWithoutFullScans({ text, values }: { text: string; values: unknown[] }): Promise<string> {
+    const client = await server.database.sql.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      // The primary key in id order, filtered row by row, reads every customer just the same.
+      await client.query('SET LOCAL enable_indexscan = off');
+      const { rows } = await client.query(`EXPLAIN ${text}`, values);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  // The trigram indexes are what keeps a search from reading every customer, and nothing else
+  // fails when a change to the statement (its casts, lower(), a collation) stops them serving it.
+  for (const [how, name] of [['anywhere in a name', 'smith'], ['at the start of a name', 'Sm']] as const) {
+    it(`uses both, in the statement the API sends: ${how}`, async () => {
+      const sent = await statementsSent(() => allIds({ name }));
+      const search = sent.filter((statement) => /ILIKE/.test(statement.text));
+      expect(search).toHaveLength(1);
+      const plan = await planWithoutFullScans(search[0]!);
+      expect(plan).toContain('BitmapOr');
+      expect(plan).toMatch(/Bitmap Index Scan on customers_first_name_trgm_idx/);
+      expect(plan).toMatch(/Bitmap Index Scan on customers_last_name_trgm_idx/);
+      expect(plan).not.toMatch(/Seq Scan|Disabled: true/);
+    });
+  }
 });
 
 describe('scopes', () => {

@@ -5,7 +5,7 @@
  */
 import type { InputFieldBuilder, InputFieldRef } from '@pothos/core';
 import { describeInputRule, FIELD_NAMES, fieldSpec, type CustomerField, type CustomerFieldInput, type FieldKind } from '../../domain/customer-fields.ts';
-import { FILTER_MAX_LENGTH } from '../../domain/customer-search.ts';
+import { FILTER_MAX_LENGTH, NAME_CONTAINS_MIN_RUN } from '../../domain/customer-search.ts';
 import { PASSWORD_POLICY } from '../../domain/passwords.ts';
 import { builder } from '../builder.ts';
 
@@ -98,7 +98,10 @@ export const CustomerFilter = builder.inputType('CustomerFilter', {
       description: `The whole email address, without regard to case; at most ${FILTER_MAX_LENGTH.email} characters (BAD_USER_INPUT when longer).`,
     }),
     name: t.string({
-      description: `Part of the first or the last name, without regard to case; at most ${FILTER_MAX_LENGTH.name} characters (BAD_USER_INPUT when longer).`,
+      description:
+        `Part of the first or the last name, without regard to case: text with ${NAME_CONTAINS_MIN_RUN} or more letters or digits in a row ` +
+        '(`smi`, `O\'Bri`) matches anywhere in either name; shorter text (`Li`, `Wu`, `J.`) matches a first or last name that starts with it. ' +
+        `% and _ are the characters themselves. BAD_USER_INPUT when it has no letter or digit, or more than ${FILTER_MAX_LENGTH.name} characters.`,
     }),
     customerGroupId: t.int({ description: 'Customers of this group.' }),
     dateModified: t.field({ type: DateTimeRange, description: 'Customers last changed in this span.' }),
