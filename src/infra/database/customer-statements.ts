@@ -78,6 +78,8 @@ const READ_ONLY = [
 const PASSWORD_CHANGE = `'{"field":"password","from":null,"to":null}'::jsonb`;
 
 export interface CustomerStatements {
+  /** One customer by id, or null: one prepared statement, the row mapped as the writes map theirs. */
+  read(client: Database | Transaction, id: number): Promise<StoredCustomer | null>;
   update(client: Database | Transaction, items: readonly UpdateItem[], actor: string, checkOnly: boolean): Promise<UpdateOutcome[]>;
   create(
     client: Database | Transaction,
@@ -204,7 +206,17 @@ FROM checked k LEFT JOIN written w ON true`,
     return customer as StoredCustomer;
   };
 
+  // Every column but the password hash: a profile read is one index lookup, planned once per connection.
+  const read = {
+    name: 'customer-read',
+    text: `SELECT ${returned.map(([column, alias]) => `${column} AS "${alias}"`).join(', ')} FROM customers WHERE id = $1`,
+  };
+
   return {
+    async read(client, id) {
+      const [row] = await runStatement<Record<string, unknown>>(client, read, [id]);
+      return row ? customerOf(row) : null;
+    },
     async update(client, items, actor, checkOnly) {
       if (items.length === 0) return [];
       const values = items.flatMap((item) => [item.id, JSON.stringify(item.values), item.expectedVersion, item.passwordHash]);

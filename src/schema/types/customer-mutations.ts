@@ -1,18 +1,14 @@
 /** createCustomer, updateCustomer and updateCustomers, and their payloads. */
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
-import type { CustomerView } from '../../domain/customer-snapshot.ts';
 import { BATCH_LIMIT, createCustomer, updateCustomer, updateCustomers } from '../../domain/customer-writes.ts';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, type IdempotencyScope } from '../../domain/idempotency.ts';
 import { builder, type Context } from '../builder.ts';
-import { Customer } from './customer.ts';
+import { asCustomer, Customer } from './customer.ts';
 import { CreateCustomerInput, UpdateCustomerInput, UpdateCustomersItem } from './customer-inputs.ts';
 import { CreateCustomerError, refusalAsGraphQLError, toErrorShapes, UpdateCustomerError, type ErrorShape } from './errors.ts';
 
 type PayloadShape = { customer: CustomerRow | null; errors: ErrorShape[] };
 type BatchPayloadShape = { customers: CustomerRow[] | null; errors: ErrorShape[] };
-
-/** The Customer type reads only the columns a CustomerView has: never the password hash. */
-const asCustomer = (customer: CustomerView) => customer as CustomerRow;
 
 /** The token behind a mutation; mutations run only for a token with `customers:write`, so there is one. */
 function principal(ctx: Context) {

@@ -1,24 +1,25 @@
 /** The `customer` and `customers` queries. */
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { parseCustomerId } from '../../domain/customer-id.ts';
+import { findCustomer } from '../../domain/customer-reads.ts';
 import { CustomerFilterError, customerWhere } from '../../domain/customer-search.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
 import { badUserInput } from '../../http/graphql-errors.ts';
 import { builder } from '../builder.ts';
-import { Customer } from './customer.ts';
+import { asCustomer, Customer } from './customer.ts';
 import { CustomerFilter } from './customer-inputs.ts';
 import { pageArguments, pageCost } from './paging.ts';
 
 builder.queryField('customer', (t) =>
-  t.prismaField({
+  t.field({
     type: Customer,
     nullable: true,
     description: 'One customer by id, or null when there is none. Needs `customers:read`.',
     authScopes: { 'customers:read': true },
     args: { id: t.arg.id({ required: true, description: 'The numeric customer id.' }) },
-    resolve: (query, _root, { id }, { db }) => {
-      const numeric = parseCustomerId(id);
-      return numeric === null ? null : db.customer.findUnique({ ...query, where: { id: numeric } });
+    // Relations (formFields) are loaded by plugin-prisma when selected, as for a write's payload.
+    resolve: async (_root, { id }, { db }) => {
+      const customer = await findCustomer(db, id);
+      return customer && asCustomer(customer);
     },
   }),
 );

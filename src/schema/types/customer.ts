@@ -1,11 +1,16 @@
 /** The Customer type, its read-only FormField values, and its history. */
 import { createContextCache } from '@pothos/core';
+import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
+import type { CustomerView } from '../../domain/customer-snapshot.ts';
 import { historyLoader } from '../../domain/customer-history.ts';
 import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
 import { builder, type Context } from '../builder.ts';
 import { CustomerChangeConnection } from './customer-change.ts';
 import { pageArguments, pageCost } from './paging.ts';
+
+/** The Customer type reads only the columns a CustomerView has: never the password hash. */
+export const asCustomer = (customer: CustomerView) => customer as CustomerRow;
 
 /** One history loader per request, so the customers of a page share their history's statement. */
 const histories = createContextCache((ctx: Context) => historyLoader(ctx.db));
