@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/domain/paging.ts';
 import { createToken } from '../../src/domain/tokens.ts';
 import { createCustomer, uniqueEmail, updateCustomer } from '../support/customers.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer } from '../support/server.ts';
 
 const ENDPOINT_FIELDS = 'id url eventTypes enabled createdAt createdBy';
 

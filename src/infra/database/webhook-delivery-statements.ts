@@ -71,7 +71,7 @@ UPDATE webhook_deliveries d
    SET locked_until = now() + $2::int * interval '1 millisecond', attempts = d.attempts + 1, last_attempt_at = now()
   FROM due, webhook_endpoints e, customer_changes c
  WHERE d.id = due.id AND e.id = d.endpoint_id AND c.id = d.event_id
-RETURNING d.id::text AS id, d.attempts, d.endpoint_id AS "endpointId", e.url, e.secret, d.created_at AS "queuedAt",
+RETURNING d.id::text AS id, d.attempts, d.endpoint_id AS "endpointId", e.url, e.secret,
   c.id::text AS "eventId", c.customer_id AS "customerId", c.version, c.at, c.actor, c.changes`,
 };
 
@@ -126,7 +126,6 @@ export interface TakenDelivery {
   endpointId: number;
   url: string;
   secret: string;
-  queuedAt: Date;
   event: Pick<CustomerChange, 'id' | 'customerId' | 'version' | 'at' | 'actor' | 'changes'>;
 }
 
@@ -143,7 +142,6 @@ export async function takeDue(db: Database, limit: number, leaseMs: number): Pro
     endpointId: row.endpointId as number,
     url: row.url as string,
     secret: row.secret as string,
-    queuedAt: new Date(row.queuedAt as string),
     event: {
       id: BigInt(row.eventId as string),
       customerId: row.customerId as number,
