@@ -28,7 +28,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Standard output written asynchronously: a request's line is queued and written with the
+  // others queued meanwhile, not with a blocking write of its own on the request's path. Lines
+  // still go out at once when nothing else is being written; shutdown flushes what is queued.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** Yoga's own log calls, into the same logger; errors already logged with their request are skipped. */
@@ -106,3 +109,4 @@ export function useRequestLogging({ logger, graphqlEndpoint, quietPaths }: Reque
     },
   };
 }
+
