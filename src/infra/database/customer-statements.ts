@@ -34,12 +34,6 @@ export interface ColumnSpec {
 /** A customer as the API reads it: never the password hash. */
 export type StoredCustomer = Omit<Customer, 'passwordHash'>;
 
-export interface StoredChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
 export interface UpdateItem {
   id: number;
   /** The fields to set, by API name: a key with null clears, a missing key keeps. */
@@ -55,9 +49,6 @@ export interface UpdateOutcome {
   emailTaken: boolean;
   /** The version before this statement. */
   currentVersion: number | null;
-  /** What changed, in API terms; empty for a no-op. */
-  changes: StoredChange[];
-  wrote: boolean;
 }
 
 export interface CreateOutcome {
@@ -156,7 +147,7 @@ recorded AS (
   INSERT INTO customer_changes (customer_id, version, actor, at, changes)
   SELECT w.id, w.version, ${actor}, w.date_modified, k.changes FROM written w JOIN claimed k ON k.id = w.id
 )
-SELECT k.id IS NOT NULL AS found, k.version_conflict, k.email_taken, k.version AS current_version, k.changes, w.id IS NOT NULL AS wrote,
+SELECT k.id IS NOT NULL AS found, k.version_conflict, k.email_taken, k.version AS current_version,
   ${returned.map(([column, alias]) => `CASE WHEN w.id IS NULL THEN k.${column} ELSE w.${column} END AS "${alias}"`).join(',\n  ')}
 FROM items i LEFT JOIN claimed k ON k.id = i.id LEFT JOIN written w ON w.id = i.id
 ORDER BY i.ord`,
@@ -191,7 +182,7 @@ recorded AS (
   INSERT INTO customer_changes (customer_id, version, actor, at, changes)
   SELECT w.id, w.version, $4, w.date_created, k.changes FROM written w, checked k
 )
-SELECT k.email_taken, w.id IS NOT NULL AS wrote, ${returned.map(([column, alias]) => `w.${column} AS "${alias}"`).join(', ')}
+SELECT k.email_taken, ${returned.map(([column, alias]) => `w.${column} AS "${alias}"`).join(', ')}
 FROM checked k LEFT JOIN written w ON true`,
   };
 
@@ -226,8 +217,6 @@ FROM checked k LEFT JOIN written w ON true`,
         versionConflict: row.version_conflict === true,
         emailTaken: row.email_taken === true,
         currentVersion: row.current_version === null ? null : Number(row.current_version),
-        changes: (row.changes as StoredChange[] | null) ?? [],
-        wrote: row.wrote === true,
       }));
     },
     async create(client, { values, passwordHash, passwordChosen, actor, checkOnly }) {
