@@ -153,6 +153,10 @@ export class ChangeFeed {
   #sleep(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    // A read put off for the minimum interval is dropped: the next follower asks for its own.
+    clearTimeout(this.#delayed);
+    this.#delayed = undefined;
+    this.#again = false;
     this.#stopLocal?.();
     this.#stopLocal = undefined;
     // Nobody follows: the position would go stale. The next follower starts from a fresh one.

@@ -134,6 +134,21 @@ describe('reading the change log', () => {
     expect(feed.position).toBeNull();
   });
 
+  it('starts a follower that comes right after the last one left, while a read was put off', async () => {
+    const own = new ChangeFeed(database.db, { pollMs: 60_000, minIntervalMs: 60_000 });
+    try {
+      const first = await own.follow(() => {});
+      // read a moment ago: this nudge is put off for the minimum interval
+      own.nudge();
+      first.stop();
+      const second = await own.follow(() => {});
+      expect(typeof second.from).toBe('bigint');
+      second.stop();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('ends every stream when the feed stops', async () => {
     const own = new ChangeFeed(database.db, { pollMs: 60_000 });
     const reader = collect(await changeStream(database.db, own, { after: null }));
