@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startWebhookReceiver, type Answer, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { CREATE_CUSTOMER, UPDATE_CUSTOMER, uniqueEmail } from '../support/customers.ts';
+import { openWrite } from '../support/held-write.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let server: TestServer;
@@ -165,6 +166,19 @@ describe('webhook delivery', () => {
     const rows = await deliveryRows(endpoint);
     expect(rows[0]).toMatchObject({ version: 2, status: 'failed', attempts: 3 });
     expect(receiver.received.filter((delivery) => delivery.body.data.customerId === id && delivery.body.data.version === 2)).toHaveLength(3);
+  });
+
+  it('delivers both when a transaction that took a lower id commits after one that took a higher id', async () => {
+    await registerEndpoint(['CUSTOMER_UPDATED']);
+    const [a, b] = [await createCustomer(), await createCustomer()];
+    // A takes its history id and stays open; B takes a later one and commits first.
+    const held = await openWrite(server.database.sql, a);
+    expect(await update(b, { notes: 'committed first' })).toBe(2);
+    await held.end('COMMIT');
+    await waitFor(() => deliveredFor(a).length === 1 && deliveredFor(b).length === 1, { what: 'both events delivered' });
+    expect(deliveredFor(a)[0]!.webhookId).toBe(String(held.id));
+    expect(deliveredFor(a)[0]!.verified && deliveredFor(b)[0]!.verified).toBe(true);
+    expect(BigInt(deliveredFor(b)[0]!.webhookId)).toBeGreaterThan(held.id);
   });
 
   it('does not hold one customer\'s events back for another\'s failing ones', async () => {
