@@ -252,30 +252,36 @@ interface NewPasswords {
   replacedFor: readonly number[];
 }
 
+/** The write itself, on the pool or in a transaction. */
+type Write = (client: Database | Transaction) => Promise<WriteResults<CustomerView>>;
+
 /**
  * Runs the write on its own (one statement needs no transaction), or in one transaction with what
- * must commit with it: the key's record and its stored response, and earlier records forgetting
- * the hashes of the passwords this write replaces.
+ * must commit with it; once committed, tells whoever follows the change log.
  */
 async function commit(
   db: Database,
   keyed: KeyedRequest | undefined,
   passwords: NewPasswords,
-  write: (client: Database | Transaction) => Promise<WriteResults<CustomerView>>,
+  write: Write,
 ): Promise<WriteResults<CustomerView>> {
-  const result = await commitOnce(db, keyed, passwords, write);
+  const alone = !keyed && passwords.replacedFor.length === 0;
+  const result = alone ? await write(db) : await writeWithRecords(db, keyed, passwords, write);
   // Committed: the history rows it added are the events; whoever follows them may read now.
   if (result.customers) announce(db, 'changes');
   return result;
 }
 
-async function commitOnce(
+/**
+ * The write in one transaction with the key's record and its stored response, and earlier
+ * records forgetting the hashes of the passwords this write replaces.
+ */
+async function writeWithRecords(
   db: Database,
   keyed: KeyedRequest | undefined,
   passwords: NewPasswords,
-  write: (client: Database | Transaction) => Promise<WriteResults<CustomerView>>,
+  write: Write,
 ): Promise<WriteResults<CustomerView>> {
-  if (!keyed && passwords.replacedFor.length === 0) return write(db);
   try {
     return await inTransaction(db, async (tx) => {
       const earlier = keyed && (await claimIdempotencyKey(tx, keyed, passwords.hashes));
