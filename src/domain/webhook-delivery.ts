@@ -23,6 +23,7 @@ import {
 } from '../infra/database/webhook-delivery-statements.ts';
 import { postWebhook } from '../infra/network/webhook-client.ts';
 import type { ChangeFeed } from './change-feed.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 import { deliveryBody, outcomeOf } from './webhook-rules.ts';
 
 export interface WebhookSenderOptions {
@@ -58,10 +59,8 @@ export class WebhookSender {
   readonly #options: WebhookSenderOptions;
   #following: { stop: () => void } | null = null;
   #startingToFollow: Promise<void> | null = null;
-  #queueing: Promise<void> | null = null;
-  #queueAgain = false;
-  #sending: Promise<void> | null = null;
-  #sendAgain = false;
+  readonly #queueing = new OneAtATime(() => this.#queueRun());
+  readonly #sending = new OneAtATime(() => this.#sendRun());
   readonly #inFlight = new Set<Promise<void>>();
   /** Ends of attempts not yet recorded: written together, one statement for all that are ready. */
   #ended: Array<{ record: AttemptRecord; recorded: () => void }> = [];
@@ -116,7 +115,7 @@ export class WebhookSender {
     clearTimeout(this.#dueTimer);
     this.#following?.stop();
     this.#following = null;
-    await Promise.allSettled([this.#startingToFollow, this.#queueing, this.#sending, this.#pruning, ...this.#inFlight]);
+    await Promise.allSettled([this.#startingToFollow, this.#queueing.running, this.#sending.running, this.#pruning, ...this.#inFlight]);
   }
 
   /** Follows the change log while an enabled endpoint exists; reads nothing otherwise. */
@@ -149,64 +148,49 @@ export class WebhookSender {
 
   /** Queues the events the feed has read so far, then sends. One queueing at a time. */
   #queue(): void {
-    if (this.#stopped) return;
-    if (this.#queueing) {
-      this.#queueAgain = true;
-      return;
+    if (!this.#stopped) this.#queueing.run();
+  }
+
+  async #queueRun(): Promise<void> {
+    try {
+      for (;;) {
+        const through = this.#feed.position;
+        if (through === null || this.#stopped) return;
+        const { queued, more } = await queueEvents(this.#db, through, QUEUE_STEP);
+        if (queued > 0) this.#send();
+        if (!more) return;
+      }
+    } catch (error) {
+      this.#options.onError?.(error, 'queueing webhook deliveries');
     }
-    this.#queueing = (async () => {
-      try {
-        for (;;) {
-          const through = this.#feed.position;
-          if (through === null || this.#stopped) return;
-          const { queued, more } = await queueEvents(this.#db, through, QUEUE_STEP);
-          if (queued > 0) this.#send();
-          if (!more) return;
-        }
-      } catch (error) {
-        this.#options.onError?.(error, 'queueing webhook deliveries');
-      }
-    })().finally(() => {
-      this.#queueing = null;
-      if (this.#queueAgain) {
-        this.#queueAgain = false;
-        this.#queue();
-      }
-    });
   }
 
   /** Takes and sends due deliveries until none is due, then sleeps until the next one is. */
   #send(): void {
-    if (this.#stopped) return;
-    if (this.#sending) {
-      this.#sendAgain = true;
-      return;
-    }
-    this.#sending = (async () => {
-      try {
-        for (;;) {
-          this.#sendAgain = false;
-          const room = this.#options.concurrency - this.#inFlight.size;
-          if (room <= 0 || this.#stopped) return;
-          const taken = await takeDue(this.#db, room, this.#leaseMs());
-          for (const delivery of taken) {
-            const attempt = this.#attempt(delivery).finally(() => {
-              this.#inFlight.delete(attempt);
-              // A finished attempt may free the customer's next event, and a slot.
-              this.#send();
-            });
-            this.#inFlight.add(attempt);
-          }
-          if (taken.length === 0 && !this.#sendAgain) break;
+    if (!this.#stopped) this.#sending.run();
+  }
+
+  async #sendRun(): Promise<void> {
+    try {
+      for (;;) {
+        this.#sending.askedAgain();
+        const room = this.#options.concurrency - this.#inFlight.size;
+        if (room <= 0 || this.#stopped) return;
+        const taken = await takeDue(this.#db, room, this.#leaseMs());
+        for (const delivery of taken) {
+          const attempt = this.#attempt(delivery).finally(() => {
+            this.#inFlight.delete(attempt);
+            // A finished attempt may free the customer's next event, and a slot.
+            this.#send();
+          });
+          this.#inFlight.add(attempt);
         }
-        await this.#sleepUntilDue();
-      } catch (error) {
-        this.#options.onError?.(error, 'sending webhook deliveries');
+        if (taken.length === 0 && !this.#sending.askedAgain()) break;
       }
-    })().finally(() => {
-      this.#sending = null;
-      if (this.#sendAgain) this.#send();
-    });
+      await this.#sleepUntilDue();
+    } catch (error) {
+      this.#options.onError?.(error, 'sending webhook deliveries');
+    }
   }
 
   /** Longer than an attempt can take, so a lease runs out only for a replica gone silent. */
