@@ -5,7 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/build.mjs';
 import type { ServerMessage } from './servers/serve.ts';
 import type { ServerName } from './workloads.ts';
 
@@ -65,8 +68,20 @@ export interface BenchServer {
 
 const START_TIMEOUT_MS = 60_000;
 
+// Inside the repository, so the bundles find the packages left out of them in node_modules/.
+const BUILT = path.join(ROOT, 'bench', '.build');
+
 /**
- * Starts `bench/servers/<name>.ts` in a fresh Node process. Resolves with the server, or with the
+ * Bundles `bench/servers/<name>.ts` for each name as `npm run build` bundles the gateway, so every
+ * server runs as plain JavaScript under node, as in production: no tsx loader in its CPU or memory.
+ */
+export async function buildServers(names: readonly ServerName[]): Promise<void> {
+  await rm(BUILT, { recursive: true, force: true });
+  await bundle({ entries: names, outdir: BUILT, sourceRoot: path.join(ROOT, 'bench', 'servers') });
+}
+
+/**
+ * Starts the built `bench/servers/<name>.ts` (see buildServers) in a fresh Node process. Resolves with the server, or with the
  * reason the variant cannot run on this build.
  */
 export async function startServer(
@@ -74,7 +89,7 @@ export async function startServer(
   env: Record<string, string>,
   nodeFlags: string[] = [],
 ): Promise<BenchServer | { unavailable: string }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `bench/servers/${name}.ts`], {
+  const child = spawn(process.execPath, [...nodeFlags, path.join(BUILT, `${name}.js`)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     // stdout (the gateway's request log in production) is written and thrown away, as a log

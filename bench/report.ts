@@ -181,6 +181,8 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
       `npm start -> first request (warm embedded database): ${startup.firstRequestMs.toFixed(0)} ms ` +
         `(ready line at ${startup.readyLineMs.toFixed(0)} ms; the process reports "ready in ${startup.reportedReadyMs} ms"; ` +
         `first start creating the database: ${startup.coldFirstRequestMs.toFixed(0)} ms)`,
+      `NODE_ENV=production node dist/main.js -> first request (warm embedded database): ${startup.production.firstRequestMs.toFixed(0)} ms ` +
+        `(ready line at ${startup.production.readyLineMs.toFixed(0)} ms; "ready in ${startup.production.reportedReadyMs} ms")`,
     );
   }
   return [...out, '', ...notes].join('\n');

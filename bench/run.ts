@@ -16,11 +16,11 @@ import { createToken } from '../src/domain/tokens.ts';
 import { createDatabase } from '../src/infra/database/prisma.ts';
 import { appliedWrites, historyRows, seedCustomers, settle, startDatabase, withTriggers, type BenchDatabase } from './database.ts';
 import { drive, drivePaced } from './load.ts';
-import { atExit, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
+import { atExit, buildServers, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
 import { addRatios, formatTable, percentile, type Entry } from './report.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
 import { registerBenchEndpoint } from './webhooks.ts';
-import { VARIANTS, workload, type Variant, type Workload } from './workloads.ts';
+import { SERVER_NAMES, VARIANTS, workload, type Variant, type Workload } from './workloads.ts';
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 /** gateway-webhook's second, steady run, and what keeps its written values apart from the others'. */
@@ -287,6 +287,8 @@ async function main(): Promise<number> {
   await chmod(folder, 0o755);
   atExit(() => rm(folder, { recursive: true, force: true }));
 
+  log('building the servers');
+  await buildServers(SERVER_NAMES);
   log('starting PostgreSQL');
   const database = await startDatabase(folder, log);
   atExit(() => database.stop());

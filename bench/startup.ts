@@ -1,22 +1,34 @@
 /**
- * How long `npm start` takes to serve: `node --import tsx src/main.ts` on an embedded database
- * that already exists (a first start creates it and is not timed), from spawning the process to
- * the first GraphQL request that succeeds.
+ * How long the gateway takes to serve, on an embedded database that already exists (a first start
+ * creates it and is not timed), from spawning the process to the first GraphQL request that
+ * succeeds: `npm start` (`node --import tsx src/main.ts`), and the production build
+ * (`NODE_ENV=production node dist/main.js`, after `npm run build`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { atExit, ROOT, stopChild, tail } from './processes.ts';
 
-export interface StartupResult {
+export interface StartupResult extends StartTimes {
+  /** The untimed first start: cluster creation, migrations and demo seed. */
+  coldFirstRequestMs: number;
+  /** The same warm start of the production build. */
+  production: StartTimes;
+}
+
+export interface StartTimes {
   /** Spawn to the "ready ... http://..." line. */
   readyLineMs: number;
   /** Spawn to the first successful GraphQL request. */
   firstRequestMs: number;
-  /** The "ready in N ms" the process reports itself (from its own start, after Node and tsx load). */
+  /** The "ready in N ms" the process reports itself (from its own start, after its modules load). */
   reportedReadyMs: number;
-  /** The untimed first start: cluster creation, migrations and demo seed. */
-  coldFirstRequestMs: number;
 }
+
+type Command = 'development' | 'production';
+const COMMANDS: Record<Command, { args: string[]; env: NodeJS.ProcessEnv }> = {
+  development: { args: ['--import', 'tsx', 'src/main.ts'], env: {} },
+  production: { args: ['dist/main.js'], env: { NODE_ENV: 'production' } },
+};
 
 const READY = /ready in (\d+) ms: (http:\/\/[^\s"]+)/;
 const START_TIMEOUT_MS = 120_000;
@@ -29,10 +41,10 @@ interface Started {
   stop(): Promise<void>;
 }
 
-function start(dataDir: string): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+function start(dataDir: string, command: Command = 'development'): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...COMMANDS[command].env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, COMMANDS[command].args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = atExit(() => stopChild(child, 20_000));
   const stop = async () => {
     await stopChild(child, 20_000);
@@ -93,16 +105,21 @@ export async function measureStartup(folder: string, log: (message: string) => v
   await cold.stop();
 
   log('npm start: timing a second start on the warm database');
+  const development = await timeWarmStart(dataDir, 'development');
+  log('npm run build');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+  log('node dist/main.js: timing a start on the warm database');
+  const production = await timeWarmStart(dataDir, 'production');
+  return { ...development, coldFirstRequestMs, production };
+}
+
+async function timeWarmStart(dataDir: string, command: Command): Promise<StartTimes> {
   const spawnedAt = performance.now();
-  const warm = await start(dataDir);
+  const warm = await start(dataDir, command);
   try {
     const succeededAt = await firstSuccess(warm.url);
-    return {
-      readyLineMs: warm.readyAt - spawnedAt,
-      firstRequestMs: succeededAt - spawnedAt,
-      reportedReadyMs: warm.reportedReadyMs,
-      coldFirstRequestMs,
-    };
+    return { readyLineMs: warm.readyAt - spawnedAt, firstRequestMs: succeededAt - spawnedAt, reportedReadyMs: warm.reportedReadyMs };
   } finally {
     await warm.stop();
   }

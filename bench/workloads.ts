@@ -30,7 +30,8 @@ export type Effect = 'write' | 'read';
 export const effectOf = (variant: Variant): Effect => (READ_VARIANTS.includes(variant) ? 'read' : 'write');
 
 /** The server script under bench/servers/ each variant runs. */
-export type ServerName = 'limit' | 'prisma' | 'postgraphile' | 'gateway' | 'webhook-receiver';
+export const SERVER_NAMES = ['limit', 'prisma', 'postgraphile', 'gateway', 'webhook-receiver'] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
 
 export type RequestKind = 'update' | 'password';
 

@@ -5,13 +5,22 @@
  * needs a native engine binary that cannot be downloaded on every machine we run on.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-// The repository's folder, from src/ (tsx) and from dist/ (built) alike: both sit at the same depth.
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+export const MIGRATIONS_DIR = nearestMigrations(path.dirname(fileURLToPath(import.meta.url)));
+
+/** `prisma/migrations` of the nearest folder above `from`: the repository's, from src/ (tsx) and dist/ (bundled) alike. */
+function nearestMigrations(from: string): string {
+  for (let folder = from; ; folder = path.dirname(folder)) {
+    const candidate = path.join(folder, 'prisma', 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(folder) === folder) throw new Error(`no prisma/migrations folder above ${from}`);
+  }
+}
 
 /** The key `prisma migrate` itself locks, so our replicas and the CLI never migrate at once. */
 const PRISMA_ADVISORY_LOCK = 72707369;
