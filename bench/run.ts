@@ -18,6 +18,7 @@ import { appliedWrites, historyRows, seedCustomers, settle, startDatabase, withT
 import { drive, drivePaced } from './load.ts';
 import { atExit, buildServers, cleanUp, cpuMs, postgresCpuMs, ROOT, rssMb, startServer } from './processes.ts';
 import { addRatios, formatTable, percentile, type Entry } from './report.ts';
+import { formatQueries, measureQueries, type QueriesResult } from './queries.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
 import { registerBenchEndpoint } from './webhooks.ts';
 import { SERVER_NAMES, VARIANTS, workload, type Variant, type Workload } from './workloads.ts';
@@ -35,6 +36,7 @@ const USAGE = `usage: npm run bench -- [options]   (each option also reads the e
   --customers N        customers seeded                                BENCH_CUSTOMERS    (100000)
   --seed N             seed of the random customer ids                 BENCH_SEED         (1)
   --no-startup         skip timing npm start to its first request      BENCH_STARTUP=false
+  --no-queries         skip timing single requests of each filter      BENCH_QUERIES=false
   --profile            V8 CPU profiles of each server in bench/results/profiles/<run>/  BENCH_PROFILE=true`;
 
 interface Options {
@@ -45,6 +47,7 @@ interface Options {
   customers: number;
   seed: number;
   startup: boolean;
+  queries: boolean;
   profile: boolean;
 }
 
@@ -58,6 +61,7 @@ function readOptions(): Options {
       customers: { type: 'string' },
       seed: { type: 'string' },
       'no-startup': { type: 'boolean' },
+      'no-queries': { type: 'boolean' },
       profile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -84,6 +88,7 @@ function readOptions(): Options {
     customers: Math.floor(number('--customers', values.customers ?? env.BENCH_CUSTOMERS ?? '100000', 1)),
     seed: Math.floor(number('--seed', values.seed ?? env.BENCH_SEED ?? '1', 0)),
     startup: !values['no-startup'] && env.BENCH_STARTUP !== 'false',
+    queries: !values['no-queries'] && env.BENCH_QUERIES !== 'false',
     profile: values.profile === true || env.BENCH_PROFILE === 'true',
   };
 }
@@ -276,7 +281,7 @@ async function main(): Promise<number> {
   const options = readOptions();
   const runs = options.variants.length * options.connections.length;
   // Everything is bounded: a run that overstays this is stopped and cleaned up.
-  const budgetMs = (runs * (options.warmupS + options.durationS + 120) + (options.startup ? 300 : 0) + 300) * 1000;
+  const budgetMs = (runs * (options.warmupS + options.durationS + 120) + (options.startup ? 300 : 0) + (options.queries ? 300 : 0) + 300) * 1000;
   const watchdog = setTimeout(() => {
     log(`still running after ${Math.round(budgetMs / 1000)} s; giving up`);
     void finish(1);
@@ -319,6 +324,17 @@ async function main(): Promise<number> {
   }
   addRatios(entries);
 
+  // After the variants: the long history it seeds changes one customer's version.
+  let queries: QueriesResult | string | undefined;
+  if (options.queries && !aborting) {
+    try {
+      queries = await measureQueries(database, ids, context.token, log);
+    } catch (error) {
+      log(`timing single queries failed: ${(error as Error).message}`);
+      queries = (error as Error).message.split('\n')[0]!;
+    }
+  }
+
   let startup: StartupResult | string | undefined;
   if (options.startup && !aborting) {
     try {
@@ -337,12 +353,17 @@ async function main(): Promise<number> {
   if (startup && typeof startup !== 'string') {
     await writeFile(path.join(resultsDir, 'latest-startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
   }
+  if (queries && typeof queries !== 'string') {
+    await writeFile(path.join(resultsDir, 'latest-queries.json'), `${JSON.stringify(queries, null, 2)}\n`);
+  }
   console.log(formatTable(entries, startup));
+  if (queries) console.log(`\n${typeof queries === 'string' ? `single queries: not measured (${queries})` : formatQueries(queries)}`);
   log(`results written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
   clearTimeout(watchdog);
   const failed = (entry: Entry) =>
     entry.error || (entry.writes && !entry.writes.match) || (entry.reads && !entry.reads.match) || (entry.webhooks?.missing ?? 0) > 0;
-  return entries.some(failed) ? 1 : 0;
+  const queriesFailed = typeof queries === 'string' || (queries?.wrong ?? 0) > 0;
+  return entries.some(failed) || queriesFailed ? 1 : 0;
 }
 
 function emptyEntry(variant: Variant, work: Workload, connections: number, context: RunContext): Entry {
