@@ -25,6 +25,12 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /** One streaming standby's URL, or several separated by commas. */
+  READ_REPLICA_URLS: z
+    .string()
+    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each is a postgres:// or postgresql:// URL')).min(1, 'names no URL'))
+    .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).optional(),
   /** Unset: no metrics listener at all (several processes on one machine never collide). */
@@ -225,6 +231,8 @@ function filled<T extends object>(defaults: T, given: Partial<T> | undefined): T
 export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   /** Unset: an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
+  /** Streaming standbys for customer reads; empty: every read on the primary. */
+  readReplicaUrls: string[];
   port: number;
   host: string;
   /** `/metrics` on a listener of its own; undefined: none. */
@@ -291,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...settings,
     databaseUrl: e.DATABASE_URL,
+    readReplicaUrls: e.READ_REPLICA_URLS ?? [],
     port: e.PORT,
     // Embedded database means a developer's machine: listen on loopback only.
     host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
