@@ -181,6 +181,9 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     },
   ];
 
+  // Where reads go unless read routing gives the operation its own route.
+  const onPrimary = primaryReads(db);
+
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL,
@@ -199,7 +202,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     cors: corsPolicy(settings.corsOrigins),
     context: ({ request }): Context => ({
       db,
-      reads: primaryReads(db),
+      reads: onPrimary,
       principal: requestState(request).principal,
       idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
       changeFeed: events.feed,
