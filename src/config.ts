@@ -35,6 +35,12 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** 0: no limit from this service (PostgreSQL's own setting applies). */
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
+  /** One streaming standby's URL, or several separated by commas. */
+  READ_REPLICA_URLS: z
+    .string()
+    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each is a postgres:// or postgresql:// URL')).min(1, 'names no URL'))
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The server's settings below have no default here: `withDefaults` gives them theirs.
   GRAPHIQL: boolean.optional(),
@@ -234,6 +240,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   poolSize: number;
   /** Longest a statement on the main pool may run or wait; 0: no limit. */
   statementTimeoutMs: number;
+  /** Streaming standbys for customer reads; empty: every read on the primary. */
+  readReplicaUrls: string[];
   logLevel: Environment['LOG_LEVEL'];
   /** `requests: 0` turns the per-token limit off, `anonymousRequests: 0` the per-address one. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
@@ -299,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    readReplicaUrls: e.READ_REPLICA_URLS ?? [],
     logLevel: e.LOG_LEVEL,
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

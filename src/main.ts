@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
+import { ReadReplicas } from './infra/database/read-replicas.ts';
 import { seedDemoCustomers } from './domain/demo-customers.ts';
 import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
 import { setHashingLimits } from './domain/passwords.ts';
@@ -58,6 +59,18 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Opened after the migrations: a replica takes reads once it has replayed them.
+  const readReplicas =
+    config.readReplicaUrls.length > 0
+      ? new ReadReplicas(db, {
+          urls: config.readReplicaUrls,
+          poolSize: config.poolSize,
+          statementTimeoutMs: config.statementTimeoutMs,
+          onUnavailable: (replica, error) => logger.warn({ replica, error: describeError(error) }, 'read replica unavailable; its reads go to the primary'),
+          onAvailable: (replica) => logger.info({ replica }, 'read replica answers again'),
+          onNotStandby: (replica) => logger.error({ replica }, 'read replica is not a standby; it takes no reads'),
+        })
+      : undefined;
   const rateLimitStore: RateLimitStore =
     config.rateLimit.store === 'postgres'
       ? PostgresRateLimitStore.open(location.url, Math.max(2, Math.ceil(config.poolSize / 4)))
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
   const yoga = createServer(
     serverOptions(config, {
       db,
+      readReplicas,
       logger,
       metrics,
       rateLimitStore,
@@ -105,6 +119,7 @@ async function main(): Promise<void> {
     await yoga.dispose();
     await rateLimitStore.close?.().catch(() => {});
     await pruning.stop();
+    await readReplicas?.close();
     await stopDatabase();
     say('stopped');
     logger.flush();

@@ -48,6 +48,13 @@ describe('configuration', () => {
     expect(serverOptions(loadConfig({ RATE_LIMIT_REQUESTS: '0', ANONYMOUS_RATE_LIMIT_REQUESTS: '0' }), parts).rateLimit).toBe(false);
   });
 
+  it('reads READ_REPLICA_URLS as one URL or a comma-separated list (none by default)', () => {
+    expect(loadConfig({}).readReplicaUrls).toEqual([]);
+    expect(loadConfig({ READ_REPLICA_URLS: 'postgresql://r1.internal/customers' }).readReplicaUrls).toEqual(['postgresql://r1.internal/customers']);
+    expect(loadConfig({ READ_REPLICA_URLS: ' postgres://r1/db , postgresql://r2:6432/db,' }).readReplicaUrls).toEqual(['postgres://r1/db', 'postgresql://r2:6432/db']);
+    for (const wrong of [',', 'r1.internal', 'postgresql://r1/db,mysql://r2/db']) expect(() => loadConfig({ READ_REPLICA_URLS: wrong }), wrong).toThrow(ConfigError);
+  });
+
   it('refuses webhook receivers on non-public networks and allows 20 endpoints unless told otherwise, for a process and a server alike', () => {
     expect(loadConfig({})).toMatchObject({ webhookAllowPrivateNetworks: false, webhookMaxEndpoints: 20 });
     expect(withDefaults({})).toMatchObject({ webhookAllowPrivateNetworks: false, webhookMaxEndpoints: 20 });

@@ -145,7 +145,7 @@ export function listen(config: pg.ClientConfig, channel: string, handlers: Liste
 }
 
 /** Ends a connection, politely but briefly: a stalled one would never answer the goodbye. */
-function drop(connection: pg.Client): Promise<void> {
+export function drop(connection: pg.Client): Promise<void> {
   connection.removeAllListeners();
   connection.on('error', () => {});
   const force = setTimeout(() => socketOf(connection)?.destroy(), DROP_GRACE_MS);
