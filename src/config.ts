@@ -9,7 +9,7 @@ import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/webhook-rules.ts';
 import { WEBHOOK_MAX_ENDPOINTS } from './domain/webhook-endpoints.ts';
 import type { TrustProxy } from './http/client-address.ts';
-import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/pool.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
