@@ -9,7 +9,7 @@ export type Database = PrismaClient;
 export interface DatabaseOptions {
   /** `DATABASE_URL`: PostgreSQL, or PgBouncer in transaction mode with `pgbouncer=true`. */
   connectionString: string;
-  /** PostgreSQL itself, for connections that hold a session (LISTEN); default `connectionString`. */
+  /** PostgreSQL itself, for connections that hold a session (LISTEN); default `connectionString`, unless it leads to PgBouncer. */
   directConnectionString?: string | undefined;
   poolSize?: number;
   /** Longest a statement on this pool may run or wait (0: no limit). */
@@ -18,8 +18,8 @@ export interface DatabaseOptions {
 
 interface Connections {
   pool: pg.Pool;
-  /** Where a connection of its own goes. */
-  session: pg.ClientConfig;
+  /** Where a connection of its own goes; none through PgBouncer without a direct connection string. */
+  session: pg.ClientConfig | undefined;
 }
 
 // The pool behind each client, for what Prisma does not expose: pool use in metrics, and cheap
@@ -32,15 +32,12 @@ export function createDatabase({
   poolSize = 10,
   statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
 }: DatabaseOptions): Database {
-  const pooled = parseDatabaseUrl(connectionString);
-  if (pooled.pgbouncer && !directConnectionString) {
-    throw new Error('a DATABASE_URL with pgbouncer=true needs a direct connection to PostgreSQL (DIRECT_DATABASE_URL) for LISTEN');
-  }
   const pool = createPool(connectionString, { max: poolSize, applicationName: 'customer-gateway', statementTimeoutMs });
   // `$disconnect()` ends the pool too, so callers have one thing to close.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  const session = parseDatabaseUrl(directConnectionString ?? connectionString).url;
-  connections.set(db, { pool, session: { connectionString: session, connectionTimeoutMillis: 5_000 } });
+  const direct = directConnectionString ?? (parseDatabaseUrl(connectionString).pgbouncer ? undefined : connectionString);
+  const session = direct === undefined ? undefined : { connectionString: parseDatabaseUrl(direct).url, connectionTimeoutMillis: 5_000 };
+  connections.set(db, { pool, session });
   return db;
 }
 
@@ -57,5 +54,7 @@ export function databasePool(db: Database): pg.Pool {
 
 /** Where a connection that holds a session (LISTEN) goes: PostgreSQL itself, never PgBouncer. */
 export function sessionConfig(db: Database): pg.ClientConfig {
-  return connectionsOf(db).session;
+  const { session } = connectionsOf(db);
+  if (!session) throw new Error('through PgBouncer (pgbouncer=true), LISTEN needs a direct connection to PostgreSQL: DIRECT_DATABASE_URL');
+  return session;
 }
