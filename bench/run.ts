@@ -136,7 +136,7 @@ async function measure(context: RunContext, variant: Variant, work: Workload, co
   const profileDir = path.join(ROOT, 'bench', 'results', 'profiles', `${variant}-${connections}`);
   const server = await startServer(
     work.server,
-    { BENCH_DATABASE_URL: database.url, BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0) },
+    { BENCH_DATABASE_URL: database.url, BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0), ...work.env },
     options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
   if ('unavailable' in server) {

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
+import { statementTimeoutMs } from './infra/database/health.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
 import { ReadReplicas } from './infra/database/read-replicas.ts';
 import { seedDemoCustomers } from './domain/demo-customers.ts';
@@ -34,7 +35,12 @@ async function main(): Promise<void> {
     : (message: string) => console.log(`[customer-gateway] ${message}`);
 
   const location = await locateDatabase(config, say);
-  const db = createDatabase({ connectionString: location.url, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
+  const db = createDatabase({
+    connectionString: location.url,
+    directConnectionString: location.directUrl,
+    poolSize: config.poolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
   const stopDatabase = async () => {
     await db.$disconnect().catch(() => {}); // ends the pool too
     await location.embedded?.stop();
@@ -42,8 +48,18 @@ async function main(): Promise<void> {
   let developmentToken: string | undefined;
   try {
     if (config.migrateOnStart) {
-      const applied = await applyMigrations(location.url, { log: say });
+      const applied = await applyMigrations(location.directUrl, { log: say });
       if (applied.length === 0) say('database schema is up to date');
+    }
+    if (config.throughPgBouncer) {
+      // The service cannot set the timeout through PgBouncer; it says so when the server's differs.
+      void statementTimeoutMs(db).then((timeoutMs) => {
+        if (timeoutMs === config.statementTimeoutMs) return;
+        logger.warn(
+          { statementTimeoutMs: timeoutMs, expected: config.statementTimeoutMs },
+          'the statement timeout through PgBouncer is not DATABASE_STATEMENT_TIMEOUT_MS: set it in PgBouncer (connect_query) or on the role',
+        );
+      }, () => {});
     }
     if (location.embedded) {
       const seeded = await seedDemoCustomers(db);
