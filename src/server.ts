@@ -9,7 +9,6 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
@@ -25,6 +24,7 @@ import { useEventStreamStatus } from './http/event-stream.ts';
 import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
+import { useNoIntrospection } from './http/introspection.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { changeEventMetrics, useMetrics, type MetricsRegistry } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
@@ -163,11 +163,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       }),
     hardening && useCostLimit({ maxCost: limits.maxCost, message: 'The query would cost too much to run.' }),
     useNoSuggestions(),
-    !settings.introspection && {
-      onValidate({ addValidationRule }) {
-        addValidationRule(NoSchemaIntrospectionCustomRule);
-      },
-    },
+    !settings.introspection && useNoIntrospection(),
   ];
 
   return createYoga<Record<string, unknown>, Context>({
