@@ -25,6 +25,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Its packages are loaded only when tracing is on.
+  const tracing = config.tracing && (await import('./tracing.ts')).startTracing(config.tracing);
   setHashingLimits(config.hashing);
   const logger = createLogger(config.logLevel);
   // Start-up and shutdown messages: plain lines for a developer's terminal, JSON in production.
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
       isShuttingDown: () => stopping.signal.aborted,
       shutdownSignal: stopping.signal,
+      tracing: tracing?.plugin,
     }),
   );
   const metricsListener = metrics && config.metrics && createMetricsListener(metrics);
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
     await rateLimitStore.close?.().catch(() => {});
     await pruning.stop();
     await stopDatabase();
+    await tracing?.shutdown().catch(() => {}); // the last spans, if the collector takes them
     say('stopped');
     logger.flush();
     process.exit(0);

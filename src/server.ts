@@ -2,10 +2,10 @@
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
  *
- * The plugins, in the order a request meets them: event-stream status, request id and log line,
- * cache and sniffing headers, metrics, CORS, readiness, body size, CSRF, authentication, rate
- * limit, subscriptions per token, persisted queries, armor (document limits), cost limit, no
- * suggestions, introspection switch, then execution with errors masked.
+ * The plugins, in the order a request meets them: event-stream status, tracing (when on),
+ * request id and log line, cache and sniffing headers, metrics, CORS, readiness, body size, CSRF,
+ * authentication, rate limit, subscriptions per token, persisted queries, armor (document
+ * limits), cost limit, no suggestions, introspection switch, then execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -77,6 +77,11 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   cacheTokens?: boolean;
   /** How the token-change listener checks that it still hears; tests shorten or disable it. */
   listenerHeartbeat?: Heartbeat | false;
+  /**
+   * Makes the plugin that traces each request (`startTracing` in tracing.ts, loaded only when
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set). Left out, no span is made.
+   */
+  tracing?: ((options: { quietPaths: readonly string[] }) => Plugin) | undefined;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -115,6 +120,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     { onDispose: () => events.stop() },
     // First, so that every later hook (logs, metrics) sees the status the client gets.
     useEventStreamStatus(),
+    // Before the others, so that its span holds everything they do with the request.
+    deps.tracing?.({ quietPaths: [HEALTH, READY] }),
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening &&
