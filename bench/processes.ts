@@ -72,13 +72,21 @@ const START_TIMEOUT_MS = 60_000;
 const BUILT = path.join(ROOT, 'bench', '.build');
 
 /**
- * Bundles `bench/servers/<name>.ts` for each name as `npm run build` bundles the gateway, so every
- * server runs as plain JavaScript under node, as in production: no tsx loader in its CPU or memory.
+ * Bundles `bench/servers/<name>.ts` for each name, so every server runs as plain JavaScript under
+ * node, as in production: no tsx loader in its CPU or memory. The gateway is bundled exactly as
+ * `npm run build` bundles it; the peers with esbuild's defaults for node, which PostGraphile
+ * needs (with the ES module builds of its packages it answers every request with an error).
  */
 export async function buildServers(names: readonly ServerName[]): Promise<void> {
   await rm(BUILT, { recursive: true, force: true });
-  await bundle({ entries: names, outdir: BUILT, sourceRoot: path.join(ROOT, 'bench', 'servers') });
+  const servers = path.join(ROOT, 'bench', 'servers');
+  const gateway = names.filter((name) => name === 'gateway');
+  const peers = names.filter((name) => name !== 'gateway');
+  await bundle({ entries: gateway, outdir: BUILT, sourceRoot: servers });
+  await bundle({ entries: peers, outdir: path.join(BUILT, 'peers'), sourceRoot: servers, preferModules: false });
 }
+
+const builtServer = (name: ServerName) => path.join(BUILT, ...(name === 'gateway' ? [] : ['peers']), `${name}.js`);
 
 /**
  * Starts the built `bench/servers/<name>.ts` (see buildServers) in a fresh Node process. Resolves with the server, or with the
@@ -89,7 +97,7 @@ export async function startServer(
   env: Record<string, string>,
   nodeFlags: string[] = [],
 ): Promise<BenchServer | { unavailable: string }> {
-  const child = spawn(process.execPath, [...nodeFlags, path.join(BUILT, `${name}.js`)], {
+  const child = spawn(process.execPath, [...nodeFlags, builtServer(name)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     // stdout (the gateway's request log in production) is written and thrown away, as a log

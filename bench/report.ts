@@ -152,6 +152,16 @@ export function formatTable(entries: Entry[], startup: StartupResult | string | 
     );
   }
   for (const entry of entries) {
+    if (!entry.variant.endsWith('-pgbouncer') || entry.rps === null) continue;
+    const named = entries.find((other) => other.variant === entry.variant.replace(/-pgbouncer$/, '') && other.connections === entry.connections);
+    if (!named?.rps) continue;
+    const relative = (mine: number | null, theirs: number | null) => (mine !== null && theirs ? `${(mine / theirs).toFixed(2)}x` : '-');
+    notes.push(
+      `${entry.variant} @${entry.connections} (unnamed statements) against ${named.variant}: ${relative(entry.rps, named.rps)} the req/s, ` +
+        `${relative(entry.cpuMsPerRequest, named.cpuMsPerRequest)} the server CPU and ${relative(entry.postgresCpuMsPerRequest, named.postgresCpuMsPerRequest)} the PostgreSQL CPU per request`,
+    );
+  }
+  for (const entry of entries) {
     if (entry.password && entry.variant === 'mixed') {
       notes.push(
         `mixed @${entry.connections}: p50/p99 are the ordinary updates'; password changes were ${(entry.password.share * 100).toFixed(1)}% ` +

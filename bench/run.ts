@@ -136,7 +136,7 @@ async function measure(context: RunContext, variant: Variant, work: Workload, co
   const profileDir = path.join(ROOT, 'bench', 'results', 'profiles', `${variant}-${connections}`);
   const server = await startServer(
     work.server,
-    { BENCH_DATABASE_URL: database.url, BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0) },
+    { BENCH_DATABASE_URL: database.url, BENCH_NEEDS_PASSWORD: String(work.passwordShare > 0), ...work.env },
     options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
   if ('unavailable' in server) {
@@ -214,20 +214,22 @@ async function measure(context: RunContext, variant: Variant, work: Workload, co
     const applied = (await appliedWrites(database.client)) - writesBefore;
     const history = work.recordsHistory ? (await historyRows(database.client)) - historyBefore : null;
     const { acknowledged, unanswered, wrong } = result;
+    // A server that answers nothing right has measured nothing: that fails the run too.
+    const none = acknowledged === 0 ? ', no successful answer' : '';
     if (work.effect === 'read') {
-      const match = wrong === 0 && applied === 0;
+      const match = wrong === 0 && applied === 0 && !none;
       entry.reads = { answered: acknowledged + wrong, wrong, applied, match };
-      say(`reads: ${wrong} of ${acknowledged + wrong} answers wrong, ${applied} writes: ${match ? 'ok' : 'WRONG'}`);
+      say(`reads: ${wrong} of ${acknowledged + wrong} answers wrong, ${applied} writes${none}: ${match ? 'ok' : 'WRONG'}`);
     } else {
       const perRequest = work.customersPerRequest;
       const expected = acknowledged * perRequest;
       // Exact when every real request was answered; otherwise the cut-off ones may or may not have landed.
       const counted = unanswered === 0 ? applied === expected : applied >= expected && applied <= expected + unanswered * perRequest;
-      const match = counted && wrong === 0 && (history === null || history === applied);
+      const match = counted && wrong === 0 && (history === null || history === applied) && !none;
       entry.writes = { acknowledged, expected, applied, history, unanswered, wrong, match };
       say(
         `writes: ${applied} applied, ${expected} acknowledged${unanswered ? `, ${unanswered} requests unanswered` : ''}` +
-          `${history === null ? '' : `, ${history} history rows`}${wrong ? `, ${wrong} wrong answers` : ''}: ${match ? 'ok' : 'MISMATCH'}`,
+          `${history === null ? '' : `, ${history} history rows`}${wrong ? `, ${wrong} wrong answers` : ''}${none}: ${match ? 'ok' : 'MISMATCH'}`,
       );
     }
 

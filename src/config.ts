@@ -9,7 +9,7 @@ import { DEFAULT_TOKEN_CACHE_TTL_MS } from './domain/token-cache.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from './domain/webhook-rules.ts';
 import { WEBHOOK_MAX_ENDPOINTS } from './domain/webhook-endpoints.ts';
 import type { TrustProxy } from './http/client-address.ts';
-import { DEFAULT_STATEMENT_TIMEOUT_MS } from './infra/database/prisma.ts';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, parseDatabaseUrl } from './infra/database/pool.ts';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -19,12 +19,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+  .refine((value) => URL.canParse(value), 'is not a valid URL');
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  /** PostgreSQL itself, when DATABASE_URL leads to PgBouncer: migrations and LISTEN need a session of their own. */
+  DIRECT_DATABASE_URL: postgresUrl.optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).optional(),
   /** Unset: no metrics listener at all (several processes on one machine never collide). */
@@ -35,6 +39,12 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** 0: no limit from this service (PostgreSQL's own setting applies). */
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
+  /** One streaming standby's URL, or several separated by commas. */
+  READ_REPLICA_URLS: z
+    .string()
+    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each is a postgres:// or postgresql:// URL')).min(1, 'names no URL'))
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The server's settings below have no default here: `withDefaults` gives them theirs.
   GRAPHIQL: boolean.optional(),
@@ -99,6 +109,12 @@ const schema = z.object({
     .enum(['http/protobuf', 'http/json'], { error: 'must be http/protobuf or http/json: traces go over OTLP/HTTP (port 4318), not gRPC' })
     .default('http/protobuf'),
   OTEL_SERVICE_NAME: z.string().min(1).default('customer-gateway'),
+}).superRefine((e, context) => {
+  const problem = (message: string) => context.addIssue({ code: 'custom', path: ['DIRECT_DATABASE_URL'], message });
+  if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL) problem('needs DATABASE_URL');
+  if (e.DATABASE_URL && !e.DIRECT_DATABASE_URL && parseDatabaseUrl(e.DATABASE_URL).pgbouncer) {
+    problem('required when DATABASE_URL has pgbouncer=true: migrations and LISTEN need PostgreSQL itself');
+  }
 });
 
 export type Environment = z.infer<typeof schema>;
@@ -230,8 +246,12 @@ function filled<T extends object>(defaults: T, given: Partial<T> | undefined): T
 }
 
 export interface Config extends Omit<ServerSettings, 'rateLimit'> {
-  /** Unset: an embedded PostgreSQL under `dataDir`. */
+  /** Unset: an embedded PostgreSQL under `dataDir`. With `pgbouncer=true`: PgBouncer in transaction mode. */
   databaseUrl: string | undefined;
+  /** PostgreSQL itself, for migrations and LISTEN; unset: `databaseUrl`. */
+  directDatabaseUrl: string | undefined;
+  /** `databaseUrl` has `pgbouncer=true`. */
+  throughPgBouncer: boolean;
   port: number;
   host: string;
   /** `/metrics` on a listener of its own; undefined: none. */
@@ -241,6 +261,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   poolSize: number;
   /** Longest a statement on the main pool may run or wait; 0: no limit. */
   statementTimeoutMs: number;
+  /** Streaming standbys for customer reads; empty: every read on the primary. */
+  readReplicaUrls: string[];
   logLevel: Environment['LOG_LEVEL'];
   /** `requests: 0` turns the per-token limit off, `anonymousRequests: 0` the per-address one. */
   rateLimit: ServerSettings['rateLimit'] & { store: 'memory' | 'postgres' };
@@ -264,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const throughPgBouncer = e.DATABASE_URL !== undefined && parseDatabaseUrl(e.DATABASE_URL).pgbouncer;
   const settings = withDefaults({
     production: e.NODE_ENV === 'production',
     graphiql: e.GRAPHIQL,
@@ -300,6 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...settings,
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.DIRECT_DATABASE_URL,
+    throughPgBouncer,
     port: e.PORT,
     // Embedded database means a developer's machine: listen on loopback only.
     host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
@@ -308,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     poolSize: e.DATABASE_POOL_SIZE,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    readReplicaUrls: e.READ_REPLICA_URLS ?? [],
     logLevel: e.LOG_LEVEL,
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

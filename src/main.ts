@@ -6,7 +6,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDatabase } from './infra/database/prisma.ts';
 import { locateDatabase } from './infra/database/connect.ts';
+import { statementTimeoutMs } from './infra/database/health.ts';
 import { applyMigrations } from './infra/database/migrate.ts';
+import { ReadReplicas } from './infra/database/read-replicas.ts';
 import { seedDemoCustomers } from './domain/demo-customers.ts';
 import { startIdempotencyKeyPruning } from './domain/idempotency-pruning.ts';
 import { setHashingLimits } from './domain/passwords.ts';
@@ -35,7 +37,12 @@ async function main(): Promise<void> {
     : (message: string) => console.log(`[customer-gateway] ${message}`);
 
   const location = await locateDatabase(config, say);
-  const db = createDatabase({ connectionString: location.url, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
+  const db = createDatabase({
+    connectionString: location.url,
+    directConnectionString: location.directUrl,
+    poolSize: config.poolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
   const stopDatabase = async () => {
     await db.$disconnect().catch(() => {}); // ends the pool too
     await location.embedded?.stop();
@@ -43,8 +50,18 @@ async function main(): Promise<void> {
   let developmentToken: string | undefined;
   try {
     if (config.migrateOnStart) {
-      const applied = await applyMigrations(location.url, { log: say });
+      const applied = await applyMigrations(location.directUrl, { log: say });
       if (applied.length === 0) say('database schema is up to date');
+    }
+    if (config.throughPgBouncer) {
+      // The service cannot set the timeout through PgBouncer; it says so when the server's differs.
+      void statementTimeoutMs(db).then((timeoutMs) => {
+        if (timeoutMs === config.statementTimeoutMs) return;
+        logger.warn(
+          { statementTimeoutMs: timeoutMs, expected: config.statementTimeoutMs },
+          'the statement timeout through PgBouncer is not DATABASE_STATEMENT_TIMEOUT_MS: set it in PgBouncer (connect_query) or on the role',
+        );
+      }, () => {});
     }
     if (location.embedded) {
       const seeded = await seedDemoCustomers(db);
@@ -60,6 +77,18 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Opened after the migrations: a replica takes reads once it has replayed them.
+  const readReplicas =
+    config.readReplicaUrls.length > 0
+      ? new ReadReplicas(db, {
+          urls: config.readReplicaUrls,
+          poolSize: config.poolSize,
+          statementTimeoutMs: config.statementTimeoutMs,
+          onUnavailable: (replica, error) => logger.warn({ replica, error: describeError(error) }, 'read replica unavailable; its reads go to the primary'),
+          onAvailable: (replica) => logger.info({ replica }, 'read replica answers again'),
+          onNotStandby: (replica) => logger.error({ replica }, 'read replica is not a standby; it takes no reads'),
+        })
+      : undefined;
   const rateLimitStore: RateLimitStore =
     config.rateLimit.store === 'postgres'
       ? PostgresRateLimitStore.open(location.url, Math.max(2, Math.ceil(config.poolSize / 4)))
@@ -76,6 +105,7 @@ async function main(): Promise<void> {
   const yoga = createServer(
     serverOptions(config, {
       db,
+      readReplicas,
       logger,
       metrics,
       rateLimitStore,
@@ -108,6 +138,7 @@ async function main(): Promise<void> {
     await yoga.dispose();
     await rateLimitStore.close?.().catch(() => {});
     await pruning.stop();
+    await readReplicas?.close();
     await stopDatabase();
     await tracing?.shutdown().catch(() => {}); // the last spans, if the collector takes them
     say('stopped');

@@ -9,10 +9,13 @@ import type { MetricsRegistry } from './http/metrics.ts';
 import { MemoryRateLimitStore, type RateLimitStore } from './http/rate-limit.ts';
 import { FallbackRateLimitStore } from './http/rate-limit-fallback.ts';
 import type { Database } from './infra/database/prisma.ts';
+import type { ReadReplicas } from './infra/database/read-replicas.ts';
 import type { ServerDependencies } from './server.ts';
 
 export interface ServerParts {
   db: Database;
+  /** READ_REPLICA_URLS, opened; none: every read on `db`. */
+  readReplicas?: ReadReplicas | undefined;
   logger: Logger;
   /** With `RATE_LIMIT_STORE=postgres`, the shared store; counting falls back to memory while it fails. */
   rateLimitStore: RateLimitStore;
@@ -30,6 +33,7 @@ export interface ServerParts {
 export function serverOptions(config: Config, parts: ServerParts): ServerDependencies {
   return {
     db: parts.db,
+    readReplicas: parts.readReplicas,
     logger: parts.logger,
     production: config.production,
     graphiql: config.graphiql,

@@ -14,6 +14,7 @@ import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
 import type { Heartbeat } from './infra/database/notifications.ts';
 import type { Database } from './infra/database/prisma.ts';
+import { primaryReads, type ReadReplicas } from './infra/database/read-replicas.ts';
 import { ChangeEvents } from './domain/change-events.ts';
 import { schema } from './schema/index.ts';
 import type { Context } from './schema/builder.ts';
@@ -33,6 +34,7 @@ import { MemoryRateLimitStore, RATE_LIMIT_HEADERS, useRateLimit, type RateLimitS
 import { useSingleMutationField } from './http/single-mutation.ts';
 import { useSubscriptionLimit } from './http/subscription-limit.ts';
 import { useReadiness } from './http/readiness.ts';
+import { useReadRouting } from './http/read-routing.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { useResponseHeaders } from './http/response-headers.ts';
 import { requestState } from './http/request-state.ts';
@@ -41,6 +43,8 @@ import { requestState } from './http/request-state.ts';
 /** Settings left out take the defaults of a server started without their variables. */
 export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit'> {
   db: Database;
+  /** Read replicas for queries' customer reads (READ_REPLICA_URLS); none: every read on `db`. */
+  readReplicas?: ReadReplicas | undefined;
   /** Filled into GraphiQL's headers (development only: the page then carries a secret). */
   developmentToken?: string | undefined;
   /** Request logs and unexpected errors; silent when not given. */
@@ -126,7 +130,13 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening &&
       deps.metrics &&
-      useMetrics({ registry: deps.metrics, graphqlEndpoint: GRAPHQL, poolStats: () => poolStats(db), poolSize: deps.poolSize }),
+      useMetrics({
+        registry: deps.metrics,
+        graphqlEndpoint: GRAPHQL,
+        poolStats: () => poolStats(db),
+        poolSize: deps.poolSize,
+        readReplicas: deps.readReplicas,
+      }),
     useReadiness({
       endpoint: READY,
       check: () => pingDatabase(db, settings.readinessTimeoutMs),
@@ -170,8 +180,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       }),
     hardening && useCostLimit({ maxCost: limits.maxCost, message: 'The query would cost too much to run.' }),
     useNoSuggestions(),
+    deps.readReplicas && useReadRouting(deps.readReplicas),
     !settings.introspection && useNoIntrospection(),
   ];
+
+  // Where reads go unless read routing gives the operation its own route.
+  const onPrimary = primaryReads(db);
 
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -191,6 +205,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     cors: corsPolicy(settings.corsOrigins),
     context: ({ request }): Context => ({
       db,
+      reads: onPrimary,
       principal: requestState(request).principal,
       idempotencyKeysPerDay: settings.idempotencyKeysPerTokenPerDay,
       changeFeed: events.feed,

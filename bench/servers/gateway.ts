@@ -29,16 +29,27 @@ if (process.env.BENCH_NEEDS_PASSWORD === 'true') {
 }
 
 const UNTHROTTLED = '100000000';
+// gateway-pgbouncer: the URL PgBouncer would get, on PostgreSQL itself (bench/workloads.ts).
+const pgbouncer = process.env.BENCH_PGBOUNCER === 'true';
+const direct = new URL(databaseUrl());
+const pooled = new URL(direct);
+if (pgbouncer) pooled.searchParams.set('pgbouncer', 'true');
 const config = loadConfig({
   ...process.env,
   NODE_ENV: 'production',
-  DATABASE_URL: databaseUrl(),
+  DATABASE_URL: pooled.toString(),
+  DIRECT_DATABASE_URL: pgbouncer ? direct.toString() : undefined,
   DATABASE_POOL_SIZE: String(POOL_SIZE),
   RATE_LIMIT_REQUESTS: UNTHROTTLED,
   // The gateway-webhook variant's receiver listens on loopback.
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 });
-const db = createDatabase({ connectionString: databaseUrl(), poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs });
+const db = createDatabase({
+  connectionString: config.databaseUrl!,
+  directConnectionString: config.directDatabaseUrl,
+  poolSize: config.poolSize,
+  statementTimeoutMs: config.statementTimeoutMs,
+});
 // Request logs go to stdout, which bench/run.ts discards, as a log shipper would take them.
 const logger = createLogger(config.logLevel);
 const rateLimitStore = config.rateLimit.store === 'postgres' ? PostgresRateLimitStore.sharing(db) : new MemoryRateLimitStore();

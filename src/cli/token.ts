@@ -47,10 +47,10 @@ try {
   process.exit(2);
 }
 const location = await locateDatabase(config, (message) => console.error(message));
-const db = createDatabase({ connectionString: location.url, poolSize: 1 });
+const db = createDatabase({ connectionString: location.url, directConnectionString: location.directUrl, poolSize: 1 });
 let exitCode = 0;
 try {
-  if (config.migrateOnStart) await applyMigrations(location.url, { log: (message) => console.error(message) });
+  if (config.migrateOnStart) await applyMigrations(location.directUrl, { log: (message) => console.error(message) });
   if (command === 'create') {
     if (!values.name || !values.scopes) throw new TokenError(`create needs --name and --scopes\n${USAGE}`);
     const scopes = values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);

@@ -2,7 +2,7 @@
 import DataLoader from 'dataloader';
 import type { CustomerChange } from '../generated/prisma/client.ts';
 import { historyPages } from '../infra/database/history-statements.ts';
-import type { Database } from '../infra/database/prisma.ts';
+import type { ReadRoute } from '../infra/database/read-replicas.ts';
 import type { CustomerField } from './customer-fields.ts';
 import type { PageRequest } from './paging.ts';
 
@@ -26,7 +26,7 @@ export interface HistoryPageKey {
  * asked for together (every customer of a page of customers) are read in one statement per
  * distinct page request, not one per customer. One loader per request: it also caches.
  */
-export function historyLoader(db: Database): DataLoader<HistoryPageKey, CustomerChange[], string> {
+export function historyLoader(reads: ReadRoute): DataLoader<HistoryPageKey, CustomerChange[], string> {
   const requestKey = ({ size, after }: PageRequest) => `${size}:${after}`;
   return new DataLoader(
     async (keys) => {
@@ -38,7 +38,7 @@ export function historyLoader(db: Database): DataLoader<HistoryPageKey, Customer
       }
       const pages = new Map(
         await Promise.all(
-          [...groups].map(async ([key, { page, customerIds }]) => [key, await historyPages(db, customerIds, page.after, page.size + 1)] as const),
+          [...groups].map(async ([key, { page, customerIds }]) => [key, await reads.run((db) => historyPages(db, customerIds, page.after, page.size + 1))] as const),
         ),
       );
       return keys.map(({ customerId, page }) => pages.get(requestKey(page))?.get(customerId) ?? []);

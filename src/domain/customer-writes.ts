@@ -122,7 +122,7 @@ async function writeUpdates(db: Database, request: UpdateRequest): Promise<Write
     // are reported with the input's errors, and a request that will be refused costs no argon2.
     const outcomes = await statements.update(db, rowsOf(planned, []), request.actor, true);
     const errors = [...updateErrors(planned, outcomes), ...opened.errors];
-    if (errors.length > 0) return refused(errors);
+    if (errors.length > 0) return refusedUnlessDone(db, keyed, opened, errors);
   }
 
   // 3. Hash new passwords, only now that nothing but the write is left, and outside any transaction.
@@ -156,7 +156,7 @@ export async function createCustomer(db: Database, command: CreateCustomerComman
   // a creation that will be refused costs no argon2.
   const checked = await statements.create(db, { ...creation, passwordHash: '', passwordChosen: false, checkOnly: true });
   const refusal = [...inOrder([...errors, ...takenIf(checked.emailTaken, values)]), ...opened.errors];
-  if (refusal.length > 0) return single(refused(refusal));
+  if (refusal.length > 0) return single(await refusedUnlessDone(db, keyed, opened, refusal));
 
   // 3. Hash the password, the client's or a strong random one nobody will see, now that only the write is left.
   const passwordHash = await hashPassword(password ?? generatePassword(), command.actor);
@@ -310,6 +310,23 @@ async function retryOnEmailRace<T>(write: () => Promise<T>): Promise<T> {
       if (!(error instanceof UniqueViolation && error.constraint === 'customers_email_key') || attempt >= 3) throw error;
     }
   }
+}
+
+/**
+ * A refusal found before writing (TAKEN, VERSION_CONFLICT) may be the doing of a request with the
+ * same key that committed after the record was opened: its customer now has the address, its
+ * version moved on. The record, committed with that write, is asked again, and answers first.
+ */
+async function refusedUnlessDone(
+  db: Database,
+  keyed: KeyedRequest | undefined,
+  opened: { errors: DomainError[] },
+  errors: DomainError[],
+): Promise<WriteResults<CustomerView>> {
+  // With errors from the record (or the key) it was read and refused already.
+  if (!keyed || opened.errors.length > 0) return refused(errors);
+  const again = await openIdempotencyKey(db, keyed);
+  return 'replay' in again ? again.replay : refused([...errors, ...again.errors]);
 }
 
 function refused(errors: DomainError[]): { customers: null; errors: DomainError[] } {

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '../infra/database/health.ts';
+import type { ReadReplicas } from '../infra/database/read-replicas.ts';
 import { requestState } from './request-state.ts';
 
 export type { Registry as MetricsRegistry } from 'prom-client';
@@ -47,13 +48,15 @@ export interface MetricsOptions {
   /** The database pool's use, read at each scrape. */
   poolStats?: (() => PoolStats) | undefined;
   poolSize?: number | undefined;
+  /** Where queries read, and how far behind each replica is proven to be. */
+  readReplicas?: ReadReplicas | undefined;
 }
 
 // Operation names come from clients: past this many distinct names, further ones are counted
 // as "other" so a client cannot grow the metrics without bound.
 const MAX_OPERATION_LABELS = 200;
 
-export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize }: MetricsOptions): Plugin {
+export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize, readReplicas }: MetricsOptions): Plugin {
   const requests = new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL requests by operation name, operation type and HTTP status.',
@@ -91,6 +94,8 @@ export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize }: M
     }
   }
 
+  if (readReplicas) replicaMetrics(registry, readReplicas);
+
   const seen = new Set<string>();
   const label = (name: string | undefined) => {
     if (!name) return 'anonymous';
@@ -113,6 +118,34 @@ export function useMetrics({ registry, graphqlEndpoint, poolStats, poolSize }: M
       for (const code of state.errorCodes) errors.inc({ code });
     },
   };
+}
+
+/** Where queries read (counted by the replicas' router), and each replica's proven lag. */
+function replicaMetrics(registry: Registry, replicas: ReadReplicas): void {
+  const counted: Record<string, number> = {};
+  new Counter({
+    name: 'db_read_routes_total',
+    help:
+      'Query operations by where their reads went: replica; primaryBehind (no replica had yet what the token was given); ' +
+      'primaryUnavailable (no replica answering); fallback (a replica failed a read, the primary answered it).',
+    labelNames: ['route'] as const,
+    registers: [registry],
+    collect() {
+      for (const [route, count] of Object.entries(replicas.counts)) {
+        this.inc({ route }, count - (counted[route] ?? 0));
+        counted[route] = count;
+      }
+    },
+  });
+  new Gauge({
+    name: 'db_read_replica_lag_seconds',
+    help: 'How far behind the primary each read replica is proven to be: every commit older than this is replayed there.',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect() {
+      for (const { replica, lagMs } of replicas.lag()) this.set({ replica }, lagMs / 1000);
+    },
+  });
 }
 
 /** What the change log's followers report, for `/metrics`. */

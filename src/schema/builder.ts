@@ -10,13 +10,17 @@ import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { getNamedType, isLeafType } from 'graphql';
 import type { Database } from '../infra/database/prisma.ts';
+import type { ReadRoute } from '../infra/database/read-replicas.ts';
 import type { ChangeFeed } from '../domain/change-feed.ts';
 import { SCOPES, type Principal, type Scope } from '../domain/principal.ts';
 import type { WebhookSettings } from '../domain/webhook-endpoints.ts';
 import { forbidden, unauthenticated } from '../http/graphql-errors.ts';
 
 export interface Context {
+  /** The primary: writes, and everything that must see the latest state. */
   db: Database;
+  /** Where customer reads go: a query's may go to a read replica (http/read-routing.ts). */
+  reads: ReadRoute;
   /** Null when the request carried no token, or an unknown or revoked one. */
   principal: Principal | null;
   /** New idempotency keys a token may use in 24 hours. */
@@ -59,7 +63,8 @@ export const builder = new SchemaBuilder<{
     fieldComplexity: (_args, _ctx, field) => ({ field: isLeafType(getNamedType(field.type)) ? 0 : 1, multiplier: 1 }),
   },
   prisma: {
-    client: (ctx) => ctx.db,
+    // Relations (formFields) load where the operation reads.
+    client: (ctx) => ctx.reads.db,
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,

@@ -277,7 +277,7 @@ describe('records written before records kept references are converted by the mi
       });
 
       const db = createDatabase({ connectionString: url, poolSize: 2 });
-      const old = await startTestServer({ database: { url, name, db, sql, close: async () => {} } });
+      const old = await startTestServer({ database: { url, name, connection: { databaseUrl: url }, db, sql, close: async () => {} } });
       try {
         const secret = (await createToken(db, 'replayer', ['customers:write'])).secret;
         // The old token's hash is not a real secret's: the record moves to a token that can be sent.

@@ -42,6 +42,8 @@ export interface GatewayProcess {
 
 export interface GatewayOptions {
   databaseUrl: string;
+  /** PostgreSQL itself, when `databaseUrl` leads to PgBouncer. */
+  directDatabaseUrl?: string | undefined;
   /** The default token for `graphql`. */
   token?: string;
   env?: Record<string, string>;
@@ -54,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     ...process.env,
     NODE_ENV: 'test',
     DATABASE_URL: options.databaseUrl,
+    DIRECT_DATABASE_URL: options.directDatabaseUrl ?? '',
     PORT: '0',
     // Loopback only: with DATABASE_URL the default would be every interface.
     HOST: '127.0.0.1',

@@ -16,7 +16,7 @@ let token: string;
 beforeAll(async () => {
   database = await createTestDatabase({ poolSize: 2 });
   token = (await createToken(database.db, 'concurrency', ['customers:write'])).secret;
-  gateways = await Promise.all([0, 1].map(() => startGateway({ databaseUrl: database.url, token })));
+  gateways = await Promise.all([0, 1].map(() => startGateway({ ...database.connection, token })));
 });
 
 afterAll(async () => {

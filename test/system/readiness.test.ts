@@ -29,7 +29,7 @@ beforeAll(async () => {
   await applyMigrations(url);
   const db = createDatabase({ connectionString: url, poolSize: 3 });
   const sql = new pg.Pool({ connectionString: url, max: 1 });
-  server = await startTestServer({ database: { url, name: 'postgres', db, sql, close: async () => {} }, readinessTimeoutMs: 500 });
+  server = await startTestServer({ database: { url, name: 'postgres', connection: { databaseUrl: url }, db, sql, close: async () => {} }, readinessTimeoutMs: 500 });
   close = async () => {
     await server.close();
     await db.$disconnect();

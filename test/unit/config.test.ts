@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, withDefaults } from '../../src/config.ts';
 import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
+import { parseDatabaseUrl } from '../../src/infra/database/pool.ts';
 import type { Database } from '../../src/infra/database/prisma.ts';
 import { createLogger } from '../../src/http/logging.ts';
 import { serverOptions } from '../../src/server-options.ts';
@@ -12,6 +13,29 @@ describe('configuration', () => {
     expect(config.rateLimit).toMatchObject({ requests: 600, anonymousRequests: 120, windowMs: 30_000 });
     expect(config.trustProxy).toBe(false);
     expect(config.statementTimeoutMs).toBe(5_000);
+  });
+
+  it('reads DIRECT_DATABASE_URL, required when DATABASE_URL says pgbouncer=true', () => {
+    const pooled = 'postgresql://gateway@bouncer:6432/customers?pgbouncer=true';
+    const direct = 'postgresql://gateway@db:5432/customers';
+    expect(loadConfig({ DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct })).toMatchObject({
+      databaseUrl: pooled,
+      directDatabaseUrl: direct,
+      throughPgBouncer: true,
+    });
+    expect(loadConfig({ DATABASE_URL: direct })).toMatchObject({ directDatabaseUrl: undefined, throughPgBouncer: false });
+    expect(() => loadConfig({ DATABASE_URL: pooled })).toThrow(/DIRECT_DATABASE_URL: required when DATABASE_URL has pgbouncer=true/);
+    expect(() => loadConfig({ DIRECT_DATABASE_URL: direct })).toThrow(/DIRECT_DATABASE_URL: needs DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: direct, DIRECT_DATABASE_URL: 'mysql://db' })).toThrow(/DIRECT_DATABASE_URL: must be a postgres/);
+  });
+
+  it('takes pgbouncer=true out of the URL node-postgres gets, and leaves other URLs as they are', () => {
+    expect(parseDatabaseUrl('postgresql://u:p%40ss@bouncer:6432/db?sslmode=require&pgbouncer=true')).toEqual({
+      url: 'postgresql://u:p%40ss@bouncer:6432/db?sslmode=require',
+      pgbouncer: true,
+    });
+    expect(parseDatabaseUrl('postgresql://u@db/db?pgbouncer=false')).toEqual({ url: 'postgresql://u@db/db', pgbouncer: false });
+    expect(parseDatabaseUrl('postgres://u@db/db?application_name=a%20b')).toEqual({ url: 'postgres://u@db/db?application_name=a%20b', pgbouncer: false });
   });
 
   it('reads TRUST_PROXY as true, false or a number of proxies', () => {
@@ -46,6 +70,13 @@ describe('configuration', () => {
     expect(options.rateLimit).toMatchObject({ requests: 0, anonymousRequests: 120, windowMs: 30_000 });
     expect(options.trustProxy).toBe(1);
     expect(serverOptions(loadConfig({ RATE_LIMIT_REQUESTS: '0', ANONYMOUS_RATE_LIMIT_REQUESTS: '0' }), parts).rateLimit).toBe(false);
+  });
+
+  it('reads READ_REPLICA_URLS as one URL or a comma-separated list (none by default)', () => {
+    expect(loadConfig({}).readReplicaUrls).toEqual([]);
+    expect(loadConfig({ READ_REPLICA_URLS: 'postgresql://r1.internal/customers' }).readReplicaUrls).toEqual(['postgresql://r1.internal/customers']);
+    expect(loadConfig({ READ_REPLICA_URLS: ' postgres://r1/db , postgresql://r2:6432/db,' }).readReplicaUrls).toEqual(['postgres://r1/db', 'postgresql://r2:6432/db']);
+    for (const wrong of [',', 'r1.internal', 'postgresql://r1/db,mysql://r2/db']) expect(() => loadConfig({ READ_REPLICA_URLS: wrong }), wrong).toThrow(ConfigError);
   });
 
   it('refuses webhook receivers on non-public networks and allows 20 endpoints unless told otherwise, for a process and a server alike', () => {

@@ -27,9 +27,9 @@ const LAYERS = ['domain', 'schema', 'http', 'infra'] as const;
 const MAY_IMPORT: Record<(typeof LAYERS)[number], readonly string[]> = {
   infra: ['infra', 'generated'],
   domain: ['domain', 'infra', 'generated'],
-  // The Prisma client (Pothos' prisma plugin reads through it, as the resolvers' context), and the
-  // one module of GraphQL errors, so each code is made in one place.
-  schema: ['schema', 'domain', 'generated', 'infra/database/prisma.ts', 'http/graphql-errors.ts'],
+  // The Prisma client and where a request reads (Pothos' prisma plugin reads through them, as the
+  // resolvers' context), and the one module of GraphQL errors, so each code is made in one place.
+  schema: ['schema', 'domain', 'generated', 'infra/database/prisma.ts', 'infra/database/read-replicas.ts', 'http/graphql-errors.ts'],
   http: ['http', 'domain', 'infra'],
 };
 

@@ -31,7 +31,8 @@ export interface EmbeddedPostgres {
 }
 
 const SUPERUSER = 'postgres';
-const READY_LINE = 'database system is ready to accept connections';
+// A standby says "ready to accept read-only connections".
+const READY_LINE = /database system is ready to accept (read-only )?connections/;
 
 interface RunAs {
   uid: number;
@@ -274,7 +275,7 @@ async function startServer(
       const text = chunk.toString('utf8');
       output.push(text);
       if (output.length > 200) output.shift();
-      if (text.includes(READY_LINE)) resolve();
+      if (READY_LINE.test(text)) resolve();
     };
     child.stderr!.on('data', onData);
     child.once('error', (error) => reject(new EmbeddedPostgresError(`could not start PostgreSQL: ${error.message}`)));

@@ -32,3 +32,12 @@ export function poolStats(db: Database): PoolStats {
   const pool = databasePool(db);
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
+
+/**
+ * The statement timeout the pool's connections run with, in ms (0: none). Through PgBouncer the
+ * service cannot set it (see pool.ts): PgBouncer's `connect_query` or the role's settings do.
+ */
+export async function statementTimeoutMs(db: Database): Promise<number> {
+  const { rows } = await databasePool(db).query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`);
+  return rows[0]!.ms;
+}

@@ -75,6 +75,8 @@ export async function applyMigrations(connectionString: string, options: Migrate
   await client.connect();
   const applied: string[] = [];
   try {
+    // A session of its own (never through PgBouncer), without the timeout a role may set for the API.
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(

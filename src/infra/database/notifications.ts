@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import { databasePool, type Database } from './prisma.ts';
+import { sessionConfig, type Database } from './prisma.ts';
 
 export interface Listener {
   close(): Promise<void>;
@@ -47,9 +47,9 @@ const RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
 const KEEPALIVE_DELAY_MS = 10_000;
 const DROP_GRACE_MS = 1_000;
 
-/** Listens on `channel` with the connection settings of the client's pool. */
+/** Listens on `channel` on a connection to the client's database itself (never through PgBouncer, which drops LISTEN). */
 export function listenForNotifications(db: Database, channel: string, handlers: ListenHandlers, options?: ListenOptions): Listener {
-  return listen(databasePool(db).options, channel, handlers, options);
+  return listen(sessionConfig(db), channel, handlers, options);
 }
 
 export function listen(config: pg.ClientConfig, channel: string, handlers: ListenHandlers, options: ListenOptions = {}): Listener {
@@ -145,7 +145,7 @@ export function listen(config: pg.ClientConfig, channel: string, handlers: Liste
 }
 
 /** Ends a connection, politely but briefly: a stalled one would never answer the goodbye. */
-function drop(connection: pg.Client): Promise<void> {
+export function drop(connection: pg.Client): Promise<void> {
   connection.removeAllListeners();
   connection.on('error', () => {});
   const force = setTimeout(() => socketOf(connection)?.destroy(), DROP_GRACE_MS);

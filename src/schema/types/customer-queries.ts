@@ -17,8 +17,8 @@ builder.queryField('customer', (t) =>
     authScopes: { 'customers:read': true },
     args: { id: t.arg.id({ required: true, description: 'The numeric customer id.' }) },
     // Relations (formFields) are loaded by plugin-prisma when selected, as for a write's payload.
-    resolve: async (_root, { id }, { db }) => {
-      const customer = await findCustomer(db, id);
+    resolve: async (_root, { id }, { reads }) => {
+      const customer = await reads.run((db) => findCustomer(db, id));
       return customer && asCustomer(customer);
     },
   }),
@@ -43,12 +43,14 @@ builder.queryField('customers', (t) =>
     resolve: async (_root, { first, after, filter }, ctx, info) => {
       const page = pageArguments('customer', { first, after });
       const where = filterArgument(filter);
-      const rows = await ctx.db.customer.findMany({
-        ...queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }),
-        where: { AND: [where, page.after === null ? {} : { id: { gt: page.after } }] },
-        orderBy: { id: 'asc' },
-        take: page.size + 1,
-      });
+      const rows = await ctx.reads.run((db) =>
+        db.customer.findMany({
+          ...queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }),
+          where: { AND: [where, page.after === null ? {} : { id: { gt: page.after } }] },
+          orderBy: { id: 'asc' },
+          take: page.size + 1,
+        }),
+      );
       return pageOf('customer', page, rows, (customer) => customer.id);
     },
   }),

@@ -14,7 +14,7 @@ import { pageArguments, pageCost } from './paging.ts';
 export const asCustomer = (customer: CustomerView) => customer as CustomerRow;
 
 /** One history loader per request, so the customers of a page share their history's statement. */
-const histories = createContextCache((ctx: Context) => historyLoader(ctx.db));
+const histories = createContextCache((ctx: Context) => historyLoader(ctx.reads));
 
 export const FormField = builder.prismaObject('FormField', {
   description: 'A value of one of the store\'s customer form fields. Read-only.',
