@@ -102,6 +102,13 @@ const schema = z.object({
   EVENTS_POLL_MS: z.coerce.number().int().min(50).max(600_000).optional(),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean.optional(),
   WEBHOOK_MAX_ENDPOINTS: positiveInt(100_000).optional(),
+  // OpenTelemetry's own variables. The endpoint set turns tracing on; the exporter reads the
+  // other OTEL_EXPORTER_OTLP_* ones (headers, timeout) itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://localhost:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(['http/protobuf', 'http/json'], { error: 'must be http/protobuf or http/json: traces go over OTLP/HTTP (port 4318), not gRPC' })
+    .default('http/protobuf'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('customer-gateway'),
 }).superRefine((e, context) => {
   const problem = (message: string) => context.addIssue({ code: 'custom', path: ['DIRECT_DATABASE_URL'], message });
   if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL) problem('needs DATABASE_URL');
@@ -262,6 +269,8 @@ export interface Config extends Omit<ServerSettings, 'rateLimit'> {
   shutdownTimeoutMs: number;
   /** How much password hashing may wait, in all and per token, before requests get 503. */
   hashing: HashingLimits;
+  /** OpenTelemetry traces over OTLP/HTTP; undefined: off, and nothing of it is loaded. */
+  tracing: { url: string; protocol: 'http/protobuf' | 'http/json'; serviceName: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -329,5 +338,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { ...settings.rateLimit, store: e.RATE_LIMIT_STORE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     hashing: { maxQueued: e.PASSWORD_HASH_QUEUE_LIMIT, maxPerOwner: e.PASSWORD_HASH_PER_TOKEN_LIMIT },
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          // The traces path below the base endpoint, as every OpenTelemetry SDK appends it.
+          url: `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL,
+          serviceName: e.OTEL_SERVICE_NAME,
+        }
+      : undefined,
   };
 }

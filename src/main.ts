@@ -27,6 +27,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Its packages are loaded only when tracing is on.
+  const tracing = config.tracing && (await import('./tracing.ts')).startTracing(config.tracing);
   setHashingLimits(config.hashing);
   const logger = createLogger(config.logLevel);
   // Start-up and shutdown messages: plain lines for a developer's terminal, JSON in production.
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
       developmentToken: LOOPBACK.has(config.host) ? developmentToken : undefined,
       isShuttingDown: () => stopping.signal.aborted,
       shutdownSignal: stopping.signal,
+      tracing: tracing?.plugin,
     }),
   );
   const metricsListener = metrics && config.metrics && createMetricsListener(metrics);
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     await pruning.stop();
     await readReplicas?.close();
     await stopDatabase();
+    await tracing?.shutdown().catch(() => {}); // the last spans, if the collector takes them
     say('stopped');
     logger.flush();
     process.exit(0);

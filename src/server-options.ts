@@ -26,6 +26,8 @@ export interface ServerParts {
   isShuttingDown?: () => boolean;
   /** Aborted when shutdown begins (live subscriptions then end). */
   shutdownSignal?: AbortSignal;
+  /** With tracing on (`startTracing`), the maker of its request plugin. */
+  tracing?: ServerDependencies['tracing'];
 }
 
 export function serverOptions(config: Config, parts: ServerParts): ServerDependencies {
@@ -59,6 +61,7 @@ export function serverOptions(config: Config, parts: ServerParts): ServerDepende
     shutdownSignal: parts.shutdownSignal,
     metrics: parts.metrics,
     poolSize: config.poolSize,
+    tracing: parts.tracing,
   };
 }
 

@@ -2,14 +2,13 @@
  * Builds the HTTP application from its dependencies. Nothing here reads the environment or
  * listens on a port: `main.ts` does, and tests call this factory directly.
  *
- * The plugins, in the order a request meets them: event-stream status, request id and log line,
- * cache and sniffing headers, metrics, CORS, readiness, body size, CSRF, authentication, rate
- * limit, subscriptions per token, persisted queries, armor (document limits), cost limit, no
- * suggestions, introspection switch, then execution with errors masked.
+ * The plugins, in the order a request meets them: event-stream status, tracing (when on),
+ * request id and log line, cache and sniffing headers, metrics, CORS, readiness, body size, CSRF,
+ * authentication, rate limit, subscriptions per token, persisted queries, armor (document
+ * limits), cost limit, no suggestions, introspection switch, then execution with errors masked.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { withDefaults, type GivenServerSettings } from './config.ts';
 import { pingDatabase, poolStats } from './infra/database/health.ts';
@@ -26,6 +25,7 @@ import { useEventStreamStatus } from './http/event-stream.ts';
 import { maskError } from './http/error-masking.ts';
 import { queryTooComplex } from './http/graphql-errors.ts';
 import { graphiqlOptions } from './http/graphiql.ts';
+import { useNoIntrospection } from './http/introspection.ts';
 import { createLogger, useRequestLogging, yogaLogger, type Logger } from './http/logging.ts';
 import { changeEventMetrics, useMetrics, type MetricsRegistry } from './http/metrics.ts';
 import { useNoSuggestions } from './http/no-suggestions.ts';
@@ -81,6 +81,11 @@ export interface ServerDependencies extends Omit<GivenServerSettings, 'rateLimit
   cacheTokens?: boolean;
   /** How the token-change listener checks that it still hears; tests shorten or disable it. */
   listenerHeartbeat?: Heartbeat | false;
+  /**
+   * Makes the plugin that traces each request (`startTracing` in tracing.ts, loaded only when
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set). Left out, no span is made.
+   */
+  tracing?: ((options: { quietPaths: readonly string[] }) => Plugin) | undefined;
 }
 
 export type GatewayServer = YogaServerInstance<Record<string, unknown>, Context>;
@@ -119,6 +124,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     { onDispose: () => events.stop() },
     // First, so that every later hook (logs, metrics) sees the status the client gets.
     useEventStreamStatus(),
+    // Before the others, so that its span holds everything they do with the request.
+    deps.tracing?.({ quietPaths: [HEALTH, READY] }),
     hardening && useRequestLogging({ logger, graphqlEndpoint: GRAPHQL, quietPaths: [HEALTH, READY] }),
     useResponseHeaders({ graphqlEndpoint: GRAPHQL }),
     hardening &&
@@ -174,11 +181,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     hardening && useCostLimit({ maxCost: limits.maxCost, message: 'The query would cost too much to run.' }),
     useNoSuggestions(),
     deps.readReplicas && useReadRouting(deps.readReplicas),
-    !settings.introspection && {
-      onValidate({ addValidationRule }) {
-        addValidationRule(NoSchemaIntrospectionCustomRule);
-      },
-    },
+    !settings.introspection && useNoIntrospection(),
   ];
 
   // Where reads go unless read routing gives the operation its own route.

@@ -54,7 +54,9 @@ const db = createDatabase({
 const logger = createLogger(config.logLevel);
 const rateLimitStore = config.rateLimit.store === 'postgres' ? PostgresRateLimitStore.sharing(db) : new MemoryRateLimitStore();
 // Requests are counted as with METRICS_PORT set; the bench never scrapes them.
-const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore, metrics: createMetricsRegistry() }));
+// Traced as `npm start` would be when OTEL_EXPORTER_OTLP_ENDPOINT is set, to measure what it costs.
+const tracing = config.tracing && (await import('../../src/tracing.ts')).startTracing(config.tracing);
+const yoga = createServer(serverOptions(config, { db, logger, rateLimitStore, metrics: createMetricsRegistry(), tracing: tracing?.plugin }));
 
 await serve(createHttpServer(yoga), async () => {
   await db.$disconnect();

@@ -36,12 +36,19 @@ export function useCostLimit({ maxCost, message }: CostLimitOptions): Plugin<{ r
 
 /**
  * An operation's cost depends on its variables only through page sizes (`first`), which are Int
- * arguments: it is measured once per document, operation and set of Int variable values, and
- * kept. The requests after the first then skip the walk of the document and a second coercion
- * of their variables (a write's big input object is coerced by execution alone).
+ * arguments, and through how many entities `_entities` is asked for, a list: it is measured once
+ * per document, operation, Int variable values and list variable lengths, and kept. The requests
+ * after the first then skip the walk of the document and a second coercion of their variables (a
+ * write's big input object is coerced by execution alone).
  */
 const costs = new WeakMap<DocumentNode, Map<string, number | undefined>>();
-const intVariables = new WeakMap<OperationDefinitionNode, string[]>();
+const costVariables = new WeakMap<OperationDefinitionNode, CostVariable[]>();
+
+/** A variable a cost can depend on: an Int by its value, a list by its length. */
+interface CostVariable {
+  name: string;
+  kind: 'int' | 'list';
+}
 /** Distinct page sizes kept per document: past it, costs are measured and not kept. */
 const MAX_KEPT_PER_DOCUMENT = 64;
 
@@ -52,9 +59,13 @@ const MAX_KEPT_PER_DOCUMENT = 64;
 function costOf(schema: GraphQLSchema, document: DocumentNode, params: GraphQLParams): number | undefined {
   const operation = getOperationAST(document, params.operationName);
   if (!operation) return undefined;
-  const names = intVariablesOf(operation);
   const given = params.variables ?? {};
-  const values = names.map((name) => given[name]);
+  const values = costVariablesOf(operation).map(({ name, kind }) => {
+    const value = given[name];
+    if (kind === 'int' || value === undefined || value === null) return value;
+    // A single value where a list is expected is coerced to a list of one.
+    return Array.isArray(value) ? value.length : 1;
+  });
   // Anything else than an integer, null or nothing is refused by execution's own coercion.
   if (!values.every((value) => value === undefined || value === null || Number.isSafeInteger(value))) return undefined;
   const key = `${params.operationName ?? ''}\u0000${JSON.stringify(values)}`;
@@ -77,16 +88,18 @@ function costOf(schema: GraphQLSchema, document: DocumentNode, params: GraphQLPa
   return cost;
 }
 
-/** The operation's variables of type Int or Int!: the only ones a cost can depend on. */
-function intVariablesOf(operation: OperationDefinitionNode): string[] {
-  let names = intVariables.get(operation);
-  if (!names) {
-    names = (operation.variableDefinitions ?? [])
-      .filter(({ type }) => (type.kind === Kind.NON_NULL_TYPE ? type.type : type).kind === Kind.NAMED_TYPE && namedTypeOf(type) === 'Int')
-      .map((definition) => definition.variable.name.value);
-    intVariables.set(operation, names);
+/** The operation's variables of type Int or Int!, and of list types: the only ones a cost can depend on. */
+function costVariablesOf(operation: OperationDefinitionNode): CostVariable[] {
+  let variables = costVariables.get(operation);
+  if (!variables) {
+    variables = (operation.variableDefinitions ?? []).flatMap(({ type, variable }): CostVariable[] => {
+      const nullable = type.kind === Kind.NON_NULL_TYPE ? type.type : type;
+      if (nullable.kind === Kind.LIST_TYPE) return [{ name: variable.name.value, kind: 'list' }];
+      return namedTypeOf(type) === 'Int' ? [{ name: variable.name.value, kind: 'int' }] : [];
+    });
+    costVariables.set(operation, variables);
   }
-  return names;
+  return variables;
 }
 
 function namedTypeOf(type: TypeNode): string {

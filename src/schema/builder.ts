@@ -1,6 +1,8 @@
 /** The one SchemaBuilder of the service and its plugin list. */
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -31,6 +33,11 @@ export interface Context {
 
 type ScopeFlags = { [scope in Scope]: boolean };
 
+/** Why a field needing a scope is refused: who calls is unknown (401), or may not do this (403). */
+export function refusal(ctx: Context) {
+  return ctx.principal ? forbidden() : unauthenticated();
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -46,7 +53,8 @@ export const builder = new SchemaBuilder<{
     Decimal: { Input: string; Output: { toFixed(places: number): string } | string };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  // Federation last, after the plugins that wrap resolvers; Directives puts its @key in the SDL.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin, DirectivesPlugin, FederationPlugin],
   defaultFieldNullability: false,
   // An operation's cost, which http/cost-limit.ts measures and limits per request: 1 per field
   // that returns objects, 0 per scalar; a paged field counts what it selects once per item of
@@ -79,8 +87,7 @@ export const builder = new SchemaBuilder<{
   },
   scopeAuth: {
     authScopes: (ctx) => Object.fromEntries(SCOPES.map((scope) => [scope, ctx.principal?.scopes.has(scope) ?? false])) as ScopeFlags,
-    // No principal: who you are is unknown (401). A principal: you may not do this (403).
-    unauthorizedError: (_parent, ctx) => (ctx.principal ? forbidden() : unauthenticated()),
+    unauthorizedError: (_parent, ctx) => refusal(ctx),
     // A subscription's scopes are checked once, before it starts, not on each event it sends.
     authorizeOnSubscribe: true,
   },

@@ -1,6 +1,5 @@
-/** Imports every type's module, then builds the schema. */
-import { lexicographicSortSchema } from 'graphql';
-import { builder } from './builder.ts';
+/** Imports every type's module, then builds the schema the server serves. */
+import { subgraphSchema } from './federation.ts';
 import './scalars.ts';
 import './types/errors.ts';
 import './types/customer-inputs.ts';
@@ -15,4 +14,5 @@ import './types/webhook-endpoint.ts';
 import './types/webhook-endpoint-queries.ts';
 import './types/webhook-endpoint-mutations.ts';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+/** The client-facing types, and Federation's `_service` and `_entities` (federation.ts). */
+export const schema = subgraphSchema();

@@ -3,12 +3,14 @@
  * plain node with NODE_ENV=production, no tsx. The built token command and the built server both
  * find the migrations from dist/, a token they share writes a customer, a page read through
  * Prisma (its query compiler is a chunk of its own, loaded on first use) finds it, and SIGTERM
- * exits 0.
+ * exits 0. With OTEL_EXPORTER_OTLP_ENDPOINT set, the bundled server traces its statements too
+ * (pg is patched in the bundle, not through a require hook) and exports its last spans on SIGTERM.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startGateway, stopGateways, type GatewayProcess } from '../support/processes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -73,5 +75,55 @@ describe('node dist/main.js with NODE_ENV=production', () => {
     await gateway.stop('SIGTERM');
     expect(gateway.child.exitCode, gateway.output()).toBe(0);
     expect(gateway.output()).toMatch(/"msg":"stopped"/);
+  });
+});
+
+describe('node dist/main.js with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver?.close());
+
+  const traced = (protocol: string) =>
+    startGateway({
+      databaseUrl: database.url,
+      token,
+      args: ['dist/main.js'],
+      env: { ...PRODUCTION, MIGRATE_ON_START: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...(protocol && { OTEL_EXPORTER_OTLP_PROTOCOL: protocol }) },
+    });
+
+  it('traces each statement, ours and Prisma\'s, under its resolver in the caller\'s trace, and exports them by SIGTERM', async () => {
+    const server = await traced('http/json');
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await server.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ query: '{ customer(id: "1") { id } customers(first: 1) { edges { node { id } } } }' }),
+    });
+    expect(response.status, response.text).toBe(200);
+    await server.stop('SIGTERM');
+    expect(server.child.exitCode, server.output()).toBe(0);
+
+    const spans = receiver.trace(traceId);
+    const parentOf = (name: string) => {
+      const span = spans.find((each) => each.name === name);
+      return span && spans.find((each) => each.spanId === span.parentSpanId)?.name;
+    };
+    const statementUnder = (parent: string) =>
+      spans.some((span) => span.name.startsWith('pg.query') && spans.find((each) => each.spanId === span.parentSpanId)?.name === parent);
+    expect(spans.find((span) => span.name === 'POST /graphql')?.parentSpanId, JSON.stringify(spans.map((span) => span.name))).toBe('00f067aa0ba902b7');
+    expect(parentOf('graphql.execute')).toBe('POST /graphql');
+    expect(parentOf('Query.customer')).toBe('graphql.execute');
+    expect(statementUnder('Query.customer')).toBe(true);
+    expect(parentOf('prisma:client:operation')).toBe('Query.customers');
+    expect(statementUnder('prisma:client:operation')).toBe(true);
+  });
+
+  it('sends OTLP/HTTP protobuf unless told json', async () => {
+    const server = await traced('');
+    expect((await server.graphql('{ __typename }')).status).toBe(200);
+    await server.stop('SIGTERM');
+    expect(receiver.posts.filter((post) => post.contentType === 'application/x-protobuf').map((post) => post.path)).toContain('/v1/traces');
   });
 });

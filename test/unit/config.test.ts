@@ -114,4 +114,23 @@ describe('configuration', () => {
       expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: schedule }), schedule).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
     }
   });
+
+  it('traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set, to its /v1/traces over OTLP/HTTP (protobuf unless told json)', () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }).tracing).toEqual({
+      url: 'http://jaeger:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'customer-gateway',
+    });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com/tenant/', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'customers-eu' }).tracing,
+    ).toEqual({ url: 'https://otlp.example.com/tenant/v1/traces', protocol: 'http/json', serviceName: 'customers-eu' });
+    for (const [name, value] of [
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'jaeger:4318'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://jaeger:4317'],
+      ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+    ] as const) {
+      expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', [name]: value }), value).toThrow(new RegExp(name));
+    }
+  });
 });

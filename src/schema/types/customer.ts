@@ -2,6 +2,7 @@
 import { createContextCache } from '@pothos/core';
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
 import type { CustomerView } from '../../domain/customer-snapshot.ts';
+import { findCustomer } from '../../domain/customer-reads.ts';
 import { historyLoader } from '../../domain/customer-history.ts';
 import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
@@ -76,4 +77,14 @@ export const Customer = builder.prismaObject('Customer', {
       },
     }),
   }),
+});
+
+// A Federation entity: other subgraphs reference a customer by id, and the router loads it here
+// through `_entities` (schema/federation.ts), with the read `customer(id)` uses.
+builder.asEntity(Customer, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: async ({ id }, { db }) => {
+    const customer = await findCustomer(db, id);
+    return customer && asCustomer(customer);
+  },
 });
