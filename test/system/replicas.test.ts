@@ -110,10 +110,22 @@ describe.skipIf(!binary)(`${REPLICAS} gateways through one PgBouncer`, () => {
     const throughBouncer = (await bouncer.show('CLIENTS')).filter((client) => client.database === database.name);
     const names = new Set(throughBouncer.map((client) => client.application_name));
     const servers = (await bouncer.show('SERVERS')).filter((server) => server.database === database.name);
-    const { rows: listeners } = await database.sql.query<{ name: string; n: number }>(
-      `SELECT application_name AS name, count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = $1 AND application_name LIKE 'customer-gateway-%' GROUP BY 1 ORDER BY 1`,
-      [database.name],
+    const listening = async () =>
+      (
+        await database.sql.query<{ name: string; n: number }>(
+          `SELECT application_name AS name, count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = $1 AND application_name LIKE 'customer-gateway-%' GROUP BY 1 ORDER BY 1`,
+          [database.name],
+        )
+      ).rows;
+    // A gateway answers before its events listener has connected: wait for all of them.
+    const listeners = await waitFor(
+      async () => {
+        const rows = await listening();
+        if (rows.length !== 2 || rows.some((row) => row.n !== REPLICAS)) throw new Error(JSON.stringify(rows));
+        return rows;
+      },
+      { what: `${REPLICAS} listeners of each kind connected directly` },
     );
     console.log(
       `[replicas] connections: ${throughBouncer.length} clients of PgBouncer (${[...names].sort().join(', ')}) over ${servers.length} server connections; ` +
