@@ -2,6 +2,7 @@
  * Customer fixtures and checks for the write tests. Fixtures are inserted with plain SQL and
  * rows are read back with plain SQL, so the code under test neither prepares nor judges itself.
  */
+import type pg from 'pg';
 import { expect } from 'vitest';
 import { hashPassword } from '../../src/domain/passwords.ts';
 import type { TestServer } from './server.ts';
@@ -18,6 +19,22 @@ export function uniqueEmail(label = 'customer'): string {
 export interface CustomerFixture {
   id: string;
   email: string;
+}
+
+/**
+ * A customer at version 1 with its creation in the history, as createCustomer leaves one, made
+ * in one statement (no password hash: for tests that never sign in); returns its id.
+ */
+export async function seedCustomerWithHistory(sql: Pick<pg.Pool, 'query'>, firstName: string, label: string): Promise<number> {
+  const { rows } = await sql.query<{ id: number }>(
+    `WITH made AS (
+       INSERT INTO customers (first_name, last_name, email, password_hash, notes)
+       VALUES ($1, $2, $3, 'not-a-real-hash', 'initial') RETURNING id)
+     INSERT INTO customer_changes (customer_id, version, actor, changes)
+     SELECT id, 1, 'seed', '[{"field":"notes","from":null,"to":"initial"}]' FROM made RETURNING customer_id AS id`,
+    [firstName, label, `${label}.${Date.now()}@example.com`],
+  );
+  return rows[0]!.id;
 }
 
 /** Inserts a customer at version 1 (a real argon2id hash of "Fixture-pass-1"); returns its id. */

@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/infra/database/embedded-postgres.ts';
 import { applyMigrations } from '../../src/infra/database/migrate.ts';
+import { withClient } from './pg-client.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -70,7 +71,7 @@ async function startCluster(): Promise<Cluster> {
   const url = adminUrl;
   const prefix = `cgw_test_${process.pid}_`;
   const template = `${prefix}template`;
-  await admin(url, (client) => client.query(`CREATE DATABASE ${template}`));
+  await withClient(url, (client) => client.query(`CREATE DATABASE ${template}`));
   const templateUrl = new URL(url);
   templateUrl.pathname = `/${template}`;
   await applyMigrations(templateUrl.toString());
@@ -79,21 +80,11 @@ async function startCluster(): Promise<Cluster> {
     template,
     prefix,
     async stop() {
-      await admin(url, async (client) => {
+      await withClient(url, async (client) => {
         const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
         for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
       });
       await stopServer();
     },
   };
-}
-
-async function admin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/infra/database/embedded-postgres.ts';
+import { withClient } from './pg-client.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface Standby {
@@ -157,14 +158,4 @@ async function matchOwner(original: string, copy: string): Promise<void> {
     }
   };
   await walk(copy);
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

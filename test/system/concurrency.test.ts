@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
 import { doubledValues, historyProblems } from '../support/consistency.ts';
+import { seedCustomerWithHistory } from '../support/customers.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startGateway, stopGateways, type GatewayProcess, type HttpResult } from '../support/processes.ts';
 
@@ -24,18 +25,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** A customer at version 1 with its creation in the history, as createCustomer leaves one. */
-async function seedCustomer(label: string): Promise<number> {
-  const { rows } = await database.sql.query<{ id: number }>(
-    `WITH made AS (
-       INSERT INTO customers (first_name, last_name, email, password_hash, notes)
-       VALUES ('Race', $1, $2, 'not-a-real-hash', 'initial') RETURNING id)
-     INSERT INTO customer_changes (customer_id, version, actor, changes)
-     SELECT id, 1, 'seed', '[{"field":"notes","from":null,"to":"initial"}]' FROM made RETURNING customer_id AS id`,
-    [label, `${label}.${Date.now()}@example.com`],
-  );
-  return rows[0]!.id;
-}
+const seedCustomer = (label: string) => seedCustomerWithHistory(database.sql, 'Race', label);
 
 /** Request n goes to gateway n mod 2. */
 function via(n: number): GatewayProcess {

@@ -218,6 +218,8 @@ describe.skipIf(!available)('read replicas on a streaming standby', () => {
       expect(data.customer.id).toBe(customer.id);
       expect(by).toBe('primary');
     }
+    // The reads above may all have gone to the primary before the probe noticed the stop.
+    await waitFor(() => said.some((line) => line.startsWith('unavailable')), { what: 'the stop to be logged' });
     expect(said.filter((line) => line.startsWith('unavailable'))).toHaveLength(1);
     expect(replicas.counts.fallback + replicas.counts.primaryUnavailable).toBeGreaterThanOrEqual(5);
 

@@ -15,6 +15,7 @@ import { PGBOUNCER_MISSING, requirePgBouncer, startPgBouncer, type PgBouncer } f
 import { startGateway, stopGateways, type GatewayProcess, type HttpResult } from '../support/processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { seedCustomerWithHistory } from '../support/customers.ts';
 
 const REPLICAS = 3;
 /** Per token and window, counted by all replicas together in PostgreSQL. */
@@ -49,17 +50,7 @@ async function tokens(label: string, count: number, scopes = ['customers:write']
   return Promise.all(Array.from({ length: count }, async (_, n) => (await createToken(database.db, `${label}-${n}`, scopes)).secret));
 }
 
-async function seedCustomer(label: string): Promise<number> {
-  const { rows } = await database.sql.query<{ id: number }>(
-    `WITH made AS (
-       INSERT INTO customers (first_name, last_name, email, password_hash, notes)
-       VALUES ('Replica', $1, $2, 'not-a-real-hash', 'initial') RETURNING id)
-     INSERT INTO customer_changes (customer_id, version, actor, changes)
-     SELECT id, 1, 'seed', '[{"field":"notes","from":null,"to":"initial"}]' FROM made RETURNING customer_id AS id`,
-    [label, `${label}.${Date.now()}@example.com`],
-  );
-  return rows[0]!.id;
-}
+const seedCustomer = (label: string) => seedCustomerWithHistory(database.sql, 'Replica', label);
 
 /** Request n goes to replica n mod 3. */
 const via = (n: number) => gateways[n % REPLICAS]!;
