@@ -204,18 +204,25 @@ describe('the history of a page of customers is read in one statement, not one p
     }
   });
 
-  /** Statements the server's pool ran for one request (each query outside a transaction takes a connection). */
+  /**
+   * Statements the server's pool ran for one request (each query outside a transaction takes a
+   * connection). The least of three tries: the change feed's background reads share the pool.
+   */
   async function statementsFor(send: () => Promise<unknown>): Promise<number> {
     const pool = databasePool(server.database.db);
-    let count = 0;
-    const counting = () => count++;
-    pool.on('acquire', counting);
-    try {
-      await send();
-    } finally {
-      pool.off('acquire', counting);
+    const counts: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let count = 0;
+      const counting = () => count++;
+      pool.on('acquire', counting);
+      try {
+        await send();
+      } finally {
+        pool.off('acquire', counting);
+      }
+      counts.push(count);
     }
-    return count;
+    return Math.min(...counts);
   }
 
   it('a page of 20 customers with their history costs no more statements than a page of 2', async () => {
