@@ -196,6 +196,7 @@ export async function measureQueries(
     }`;
     type Page = { edges: Array<{ node: { version: number } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
     const times: number[] = [];
+    const sizes: number[] = [];
     let after: string | null = null;
     let expected = HISTORY_ENTRIES + 1; // the newest version
     for (;;) {
@@ -207,6 +208,7 @@ export async function measureQueries(
         break;
       }
       times.push(ms);
+      sizes.push(versions.length);
       expected -= versions.length;
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
@@ -215,9 +217,9 @@ export async function measureQueries(
     const pages = times.length;
     if (pages === 0) return result;
     const tenth = Math.max(1, Math.floor(pages / 10));
-    result.timings.push(timing(`history, first ${tenth} of ${pages} pages`, times.slice(0, tenth), [PAGE]));
-    result.timings.push(timing(`history, last ${tenth} of ${pages} pages`, times.slice(-tenth), [PAGE]));
-    result.timings.push(timing(`history, all ${pages} pages`, times, [PAGE]));
+    result.timings.push(timing(`history, first ${tenth} of ${pages} pages`, times.slice(0, tenth), sizes.slice(0, tenth)));
+    result.timings.push(timing(`history, last ${tenth} of ${pages} pages`, times.slice(-tenth), sizes.slice(-tenth)));
+    result.timings.push(timing(`history, all ${pages} pages`, times, sizes));
     return result;
   } finally {
     await server.stop();
