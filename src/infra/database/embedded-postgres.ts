@@ -120,6 +120,7 @@ async function platformBinDir(): Promise<string> {
  */
 async function reachableBinaries(runAs: RunAs | undefined, log: (m: string) => void): Promise<string> {
   const binDir = await platformBinDir();
+  await linkSharedLibraries(path.dirname(binDir));
   if (!runAs || canReach(runAs, path.join(binDir, 'postgres'))) return binDir;
   const nativeDir = path.dirname(binDir);
   const { version } = JSON.parse(readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')) as { version: string };
@@ -135,7 +136,38 @@ async function reachableBinaries(runAs: RunAs | undefined, log: (m: string) => v
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
     });
   }
+  await linkSharedLibraries(copy);
   return path.join(copy, 'bin');
+}
+
+/**
+ * The platform package ships its shared libraries once and lists their version links
+ * (`libicuuc.so.60 -> libicuuc.so.60.2`) in `pg-symlinks.json`; its install script creates them.
+ * When install scripts did not run (`npm ci --ignore-scripts`, a policy that declines them) the
+ * binaries cannot load. Create any missing link here, in the package or in our copy of it, so the
+ * server starts however it was installed. Done by hand rather than by running the package's
+ * script because that script swallows every error, and it cannot be pointed at our copy.
+ */
+export async function linkSharedLibraries(nativeDir: string): Promise<void> {
+  const listing = path.join(nativeDir, 'pg-symlinks.json');
+  if (!existsSync(listing)) return;
+  const links = JSON.parse(readFileSync(listing, 'utf8')) as { source: string; target: string }[];
+  // Paths in the listing start with `native/`, the folder given here.
+  const local = (p: string) => path.join(nativeDir, ...p.split('/').slice(1));
+  for (const { source, target } of links) {
+    const link = local(target);
+    if (existsSync(link)) continue;
+    try {
+      await fs.rm(link, { force: true }); // a dangling link
+      await fs.symlink(path.relative(path.dirname(link), local(source)), link);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process made it
+      throw new EmbeddedPostgresError(
+        `cannot create the PostgreSQL library link ${link} (the platform package's install script did not run, and its folder is read-only); reinstall without --ignore-scripts`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 /**
