@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/domain/paging.ts';
 import { createToken } from '../../src/domain/tokens.ts';
-import { databasePool } from '../../src/infra/database/prisma.ts';
 import { createCustomer, customerRow, insertCustomer, uniqueEmail, updateCustomer } from '../support/customers.ts';
+import { statementsFor } from '../support/statements.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const HISTORY = /* GraphQL */ `
@@ -204,32 +204,11 @@ describe('the history of a page of customers is read in one statement, not one p
     }
   });
 
-  /**
-   * Statements the server's pool ran for one request (each query outside a transaction takes a
-   * connection). The least of three tries: the change feed's background reads share the pool.
-   */
-  async function statementsFor(send: () => Promise<unknown>): Promise<number> {
-    const pool = databasePool(server.database.db);
-    const counts: number[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let count = 0;
-      const counting = () => count++;
-      pool.on('acquire', counting);
-      try {
-        await send();
-      } finally {
-        pool.off('acquire', counting);
-      }
-      counts.push(count);
-    }
-    return Math.min(...counts);
-  }
-
   it('a page of 20 customers with their history costs no more statements than a page of 2', async () => {
     const page = (first: number) => server.graphql(PAGE, { first, filter: { customerGroupId: GROUP } }, { token: server.tokens.read });
     await page(1); // the token's first use: its lookup and its last-use mark
-    const two = await statementsFor(() => page(2));
-    const twenty = await statementsFor(() => page(20));
+    const two = await statementsFor(server, () => page(2));
+    const twenty = await statementsFor(server, () => page(20));
     expect(twenty).toBeLessThanOrEqual(3);
     expect(twenty).toBeLessThanOrEqual(two);
   });

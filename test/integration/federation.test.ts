@@ -9,6 +9,7 @@ import { MemoryRateLimitStore } from '../../src/http/rate-limit.ts';
 import { SUBGRAPH_FILE } from '../../src/schema/print.ts';
 import { insertCustomer, type CustomerFixture } from '../support/customers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { statementsFor } from '../support/statements.ts';
 
 // As Hive Gateway and Apollo Router send it.
 const ENTITIES = /* GraphQL */ `
@@ -67,6 +68,39 @@ describe('_entities', () => {
         ],
       },
     });
+  });
+
+  it('reads all the references of one request in one statement, and their form fields in one more', async () => {
+    const WITH_FIELDS = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on Customer { id email formFields { name value } } }
+    }`;
+    const others = await Promise.all(Array.from({ length: 8 }, () => insertCustomer(server)));
+    await server.database.sql.query(
+      `INSERT INTO customer_form_fields (customer_id, name, value) VALUES ($1, 'accepts_sms', 'true'), ($1, 'a_first', '"x"')`,
+      [Number(others[0]!.id)],
+    );
+    const send = (ids: string[]) => server.graphql(WITH_FIELDS, { representations: ids.map(reference) }, { token: server.tokens.read });
+    await send([jane.id]); // the token's first use: its lookup and its last-use mark
+
+    const many = [...others.map((c) => c.id), jane.id, '999999', others[0]!.id];
+    const response = await send(many);
+    expect(response.body.errors).toBeUndefined();
+    const entities = response.body.data!._entities as Array<{ id: string; formFields: Array<{ name: string; value: unknown }> } | null>;
+    expect(entities.map((entity) => entity?.id ?? null)).toEqual([...others.map((c) => c.id), jane.id, null, others[0]!.id]);
+    // by name, as customer(id) gives them
+    expect(entities[0]!.formFields).toEqual([
+      { name: 'a_first', value: 'x' },
+      { name: 'accepts_sms', value: true },
+      { name: 'newsletter_topics', value: ['offers'] },
+    ]);
+    const single = await server.graphql('query ($id: ID!) { customer(id: $id) { formFields { name value } } }', { id: others[0]!.id }, { token: server.tokens.read });
+    expect(single.body.data!.customer.formFields).toEqual(entities[0]!.formFields);
+    for (const entity of entities.slice(1, 9)) expect(entity!.formFields).toEqual([{ name: 'newsletter_topics', value: ['offers'] }]);
+
+    const one = await statementsFor(server, () => send([jane.id]));
+    const eleven = await statementsFor(server, () => send(many));
+    expect(one).toBeLessThanOrEqual(3); // 2, the customers and their form fields, but for a stray background read
+    expect(eleven).toBeLessThanOrEqual(one);
   });
 
   it('needs customers:read as customer(id) does: 401 without a token, 403 with a token lacking it', async () => {

@@ -2,7 +2,7 @@
 import { createContextCache } from '@pothos/core';
 import type { Customer as CustomerRow } from '../../generated/prisma/client.ts';
 import type { CustomerView } from '../../domain/customer-snapshot.ts';
-import { findCustomer } from '../../domain/customer-reads.ts';
+import { customerLoader, formFieldsLoader } from '../../domain/customer-reads.ts';
 import { historyLoader } from '../../domain/customer-history.ts';
 import { describeStoredRule } from '../../domain/customer-fields.ts';
 import { PAGE_SIZE, pageOf } from '../../domain/paging.ts';
@@ -15,6 +15,8 @@ export const asCustomer = (customer: CustomerView) => customer as CustomerRow;
 
 /** One history loader per request, so the customers of a page share their history's statement. */
 const histories = createContextCache((ctx: Context) => historyLoader(ctx.reads));
+const customers = createContextCache((ctx: Context) => customerLoader(ctx.reads));
+const formFields = createContextCache((ctx: Context) => formFieldsLoader(ctx.reads));
 
 export const FormField = builder.prismaObject('FormField', {
   description: 'A value of one of the store\'s customer form fields. Read-only.',
@@ -47,7 +49,13 @@ export const Customer = builder.prismaObject('Customer', {
     acceptsProductReviewAbandonedCartEmails: t.exposeBoolean('acceptsProductReviewAbandonedCartEmails', {
       description: 'Read-only: whether the customer accepts product review and abandoned cart emails.',
     }),
-    formFields: t.relation('formFields', { description: 'Read-only form field values.', query: { orderBy: { name: 'asc' } } }),
+    // Loaded with the customers where plugin-prisma reads them (pages, write payloads); for a
+    // customer read by its own statement (customer(id), _entities), one statement per request.
+    formFields: t.relation('formFields', {
+      description: 'Read-only form field values.',
+      query: { orderBy: { name: 'asc' } },
+      resolve: (_query, customer, _args, ctx) => formFields(ctx).load(customer.id),
+    }),
     dateCreated: t.field({ type: 'DateTime', description: 'Read-only: when the customer was created.', resolve: (c) => c.dateCreated }),
     dateModified: t.field({
       type: 'DateTime',
@@ -80,11 +88,12 @@ export const Customer = builder.prismaObject('Customer', {
 });
 
 // A Federation entity: other subgraphs reference a customer by id, and the router loads it here
-// through `_entities` (schema/federation.ts), with the read `customer(id)` uses.
+// through `_entities` (schema/federation.ts): all the references of one request in one read,
+// routed as `customer(id)`'s.
 builder.asEntity(Customer, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: async ({ id }, { db }) => {
-    const customer = await findCustomer(db, id);
+  resolveReference: async ({ id }, ctx) => {
+    const customer = await customers(ctx).load(id);
     return customer && asCustomer(customer);
   },
 });
