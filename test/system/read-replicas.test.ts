@@ -7,6 +7,7 @@
  * routing counts are printed at the end.
  */
 import { createClient } from 'graphql-sse';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createToken } from '../../src/domain/tokens.ts';
@@ -51,9 +52,9 @@ async function standbyReads(): Promise<number | null> {
 }
 
 /** Runs one GraphQL request and says which server its reads ran on. */
-async function served<T>(query: string, variables: Record<string, unknown>, token: string): Promise<{ data: T; by: Served }> {
+async function served<T>(query: string, variables: Record<string, unknown>, token: string, through = server): Promise<{ data: T; by: Served }> {
   const before = await standbyReads();
-  const response = await server.graphql<T>(query, variables, { token });
+  const response = await through.graphql<T>(query, variables, { token });
   expect(response.body.errors, response.text).toBeUndefined();
   const after = await standbyReads();
   // A standby that cannot be asked answered nothing.
@@ -208,6 +209,54 @@ describe.skipIf(!available)('read replicas on a streaming standby', () => {
     } finally {
       unsubscribe();
       client.dispose();
+    }
+  });
+
+  it('several standby URLs take reads in turn; one that is down leaves its share to the others, not to the primary', async () => {
+    // Two pools on the one standby, told apart by their application names, and a URL where
+    // nothing listens between them.
+    const named = (application: string) => {
+      const url = new URL(standby.url(database.name));
+      url.searchParams.set('application_name', application);
+      return url.toString();
+    };
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const down: string[] = [];
+    const several = new ReadReplicas(database.db, {
+      urls: [named('replica-a'), `postgresql://postgres@127.0.0.1:${closedPort}/${database.name}`, named('replica-b')],
+      poolSize: 2,
+      statementTimeoutMs: 5_000,
+      onUnavailable: (name) => down.push(name),
+    });
+    const spread = await startTestServer({ database, readReplicas: several });
+    try {
+      // A token keeps to the standby it read from while it reads on; the turn is taken per
+      // token's first read. Six readers, two reads each.
+      const readers = await Promise.all(Array.from({ length: 6 }, async (_, i) => (await createToken(database.db, `spread-${i}`, ['customers:read'])).secret));
+      await waitFor(async () => (await served(CUSTOMER, { id: customer.id }, readers[0]!, spread)).by === 'standby', {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: 'the first read answered by a standby',
+      });
+      for (const reader of readers) {
+        for (let i = 0; i < 2; i++) expect((await served(CUSTOMER, { id: customer.id }, reader, spread)).by).toBe('standby');
+      }
+      const { rows } = await onStandby.query<{ application_name: string; connections: string }>(
+        `SELECT application_name, count(*) AS connections FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'replica-%' GROUP BY 1 ORDER BY 1`,
+      );
+      expect(rows.map((row) => row.application_name)).toEqual(['replica-a', 'replica-b']);
+      expect(several.counts.primaryUnavailable + several.counts.fallback).toBe(0);
+      expect(down).toEqual([`127.0.0.1:${closedPort}/${database.name}`]);
+      console.log(`several standbys: ${JSON.stringify(several.counts)}; connections ${JSON.stringify(rows)}; down ${JSON.stringify(down)}`);
+    } finally {
+      await spread.close();
+      await several.close();
     }
   });
 
