@@ -29,7 +29,10 @@ export function customerLoader(reads: ReadRoute): DataLoader<string, CustomerVie
     const numeric = [...new Set(ids.map(parseCustomerId).filter((id) => id !== null))];
     const rows = numeric.length === 0 ? [] : await reads.run((db) => db.customer.findMany({ where: { id: { in: numeric } }, omit: { passwordHash: true } }));
     const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(parseCustomerId(id) ?? Number.NaN) ?? null);
+    return ids.map((id) => {
+      const numericId = parseCustomerId(id);
+      return numericId === null ? null : (byId.get(numericId) ?? null);
+    });
   });
 }
 
@@ -43,7 +46,11 @@ export function formFieldsLoader(reads: ReadRoute): DataLoader<number, FormField
       db.formField.findMany({ where: { customerId: { in: [...customerIds] } }, orderBy: [{ customerId: 'asc' }, { name: 'asc' }] }),
     );
     const byCustomer = new Map<number, FormField[]>();
-    for (const row of rows) byCustomer.set(row.customerId, [...(byCustomer.get(row.customerId) ?? []), row]);
+    for (const row of rows) {
+      const fields = byCustomer.get(row.customerId);
+      if (fields) fields.push(row);
+      else byCustomer.set(row.customerId, [row]);
+    }
     return customerIds.map((id) => byCustomer.get(id) ?? []);
   });
 }
